@@ -188,7 +188,7 @@ VALUE_DOMAINS: dict[str, tuple[str, ...]] = {
     "hukou_type": ("农业", "非农业", "居民"),
     "student_number_kind": ("G", "L", "J", "other"),
     "enrolment_status": ("在读", "休学", "转出", "辍学", "毕业"),
-    "left_behind_flag": ("0", "1", "2"),
+    "left_behind_flag": ("0", "1", "2", "是", "否"),
     "guardian_relation": ("父亲", "母亲", "祖父母", "外祖父母", "其他"),
     "guardian_type": ("祖辈监护", "亲属监护", "委托监护", "其他"),
     "work_place_level": ("province", "prefecture", "county", "abroad", "invalid"),
