@@ -1,0 +1,225 @@
+"""The ``liushou`` command.
+
+Exit codes (contract.md): 0 the run succeeded and the 不重不漏 check passed; 1 it
+succeeded and the check failed; 2 bad input, with a message naming file, row and field;
+3 any other failure. Never a bare traceback: the traceback goes to a log file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT, EXIT_FAILURE = 0, 1, 2, 3
+
+PREFECT_DEFAULTS = {
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+    "PREFECT_LOGGING_LOG_PRINTS": "false",
+}
+"""Offline and patient: the temporary Prefect server can take 20 s to start on a cold
+machine, and no telemetry may leave a bureau's network."""
+
+console = Console(stderr=False)
+errors = Console(stderr=True)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="liushou", description="Quarterly reconciliation of the left-behind children register."
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="reconcile one quarter of landing extracts")
+    run.add_argument("--landing", required=True, type=Path, help="landing folder")
+    run.add_argument("--quarter", required=True, help="quarter to reconcile, e.g. 2026Q3")
+    run.add_argument(
+        "--out", required=True, type=Path, help="output folder (warehouse and registers)"
+    )
+    run.add_argument("--config", type=Path, help="settings file (YAML or TOML)")
+
+    demo = sub.add_parser("demo", help="generate demo extracts for a county and run both quarters")
+    demo.add_argument(
+        "--out", type=Path, default=Path("demo"), help="folder for landing and outputs"
+    )
+    demo.add_argument("--households", type=int, default=2000)
+    demo.add_argument("--seed", type=int, default=20261124)
+    demo.add_argument("--config", type=Path)
+
+    gen = sub.add_parser("generate", help="write synthetic landing extracts (no run)")
+    gen.add_argument("--landing", required=True, type=Path)
+    gen.add_argument("--households", type=int, default=2000)
+    gen.add_argument("--seed", type=int, default=20261124)
+    gen.add_argument("--first-quarter", default="2026Q2")
+    gen.add_argument("--quarters", type=int, default=2)
+
+    sched = sub.add_parser(
+        "schedule", help="serve the quarterly deployment (needs a Prefect server, see README)"
+    )
+    sched.add_argument("--landing", required=True, type=Path)
+    sched.add_argument("--out", required=True, type=Path)
+    sched.add_argument("--config", type=Path)
+    sched.add_argument("--name", default="quarterly")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    for key, value in PREFECT_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    args = _parser().parse_args(argv)
+    log_dir: Path = getattr(args, "out", None) or getattr(args, "landing", None) or Path()
+    try:
+        if args.command == "run":
+            summary = _run(args.landing, args.quarter, args.out, args.config)
+            _print_summary(summary)
+            return EXIT_OK if _passed(summary) else EXIT_CHECK_FAILED
+        if args.command == "demo":
+            return _demo(args)
+        if args.command == "generate":
+            _generate(args.landing, args.households, args.seed, args.first_quarter, args.quarters)
+            return EXIT_OK
+        if args.command == "schedule":
+            from liushou.flows.schedule import serve_quarterly
+
+            serve_quarterly(args.landing, args.out, args.config, args.name)
+            return EXIT_OK
+    except KeyboardInterrupt:
+        errors.print("[red]interrupted[/red]: the last published outputs are untouched")
+        return EXIT_FAILURE
+    except Exception as exc:
+        return _failure(exc, log_dir)
+    return EXIT_FAILURE
+
+
+def _failure(exc: BaseException, log_dir: Path) -> int:
+    from liushou.errors import InputError, LiushouError
+
+    if isinstance(exc, InputError):
+        errors.print(f"[red]bad input:[/red] {exc}")
+        return EXIT_BAD_INPUT
+    if isinstance(exc, LiushouError):
+        errors.print(f"[red]error:[/red] {exc}")
+        return EXIT_FAILURE
+    where = ""
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        path = log_dir / f"liushou-error-{datetime.now():%Y%m%d-%H%M%S}.log"
+        path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+        where = f" (details in {path})"
+    except OSError:
+        pass
+    errors.print(f"[red]failed:[/red] {type(exc).__name__}: {exc}{where}")
+    return EXIT_FAILURE
+
+
+def _run(landing: Path, quarter: str, out: Path, config: Path | None) -> dict[str, Any]:
+    from liushou.flows.quarterly import reconcile_quarter
+
+    return reconcile_quarter(
+        landing=str(landing),
+        quarter=quarter,
+        out=str(out),
+        config=str(config) if config else None,
+    )
+
+
+def _generate(landing: Path, households: int, seed: int, first: str, quarters: int) -> list[str]:
+    from liushou.data.generator import DemoSpec, generate_demo
+
+    spec = DemoSpec(seed=seed, households=households, first_quarter=first, quarters=quarters)
+    start = time.perf_counter()
+    generate_demo(landing, spec)
+    labels = sorted(p.name for p in landing.iterdir() if p.is_dir())
+    console.print(
+        f"generated {', '.join(labels)} under {landing} in {time.perf_counter() - start:.1f} s"
+    )
+    return labels
+
+
+def _demo(args: argparse.Namespace) -> int:
+    start = time.perf_counter()
+    landing = args.out / "landing"
+    quarters = _generate(landing, args.households, args.seed, "2026Q2", 2)
+    code = EXIT_OK
+    for quarter in quarters:
+        summary = _run(landing, quarter, args.out / "output", args.config)
+        _print_summary(summary)
+        code = max(code, EXIT_OK if _passed(summary) else EXIT_CHECK_FAILED)
+    console.print(
+        f"\ndemo finished in {time.perf_counter() - start:.0f} s: outputs in "
+        f"{args.out / 'output'}; warehouse {args.out / 'output' / 'warehouse.duckdb'}"
+    )
+    if code == EXIT_CHECK_FAILED:
+        console.print(
+            "the 不重不漏 check fails where planted conflicts wait for an analyst's "
+            "decision: see check.xlsx and conflicts.xlsx"
+        )
+    return EXIT_OK
+
+
+def _passed(summary: dict[str, Any]) -> bool:
+    total = summary.get("check_total", {})
+    return bool(total.get("bu_chong")) and bool(total.get("bu_lou"))
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    from liushou.publish.tables import CONFLICT_KIND_NAMES, VALUES
+
+    total = summary["check_total"]
+    verdict = "[green]passed[/green]" if _passed(summary) else "[red]failed[/red]"
+    console.rule(f"留守儿童名册 {summary['quarter']} (R = {summary['reference_date']})")
+    if summary.get("previous_note"):
+        console.print(f"previous register: {summary['previous_note']}")
+    counts = Table(title="counts", show_header=True)
+    counts.add_column("what")
+    counts.add_column("value", justify="right")
+    for key, value in summary["register_by_status"].items():
+        counts.add_row(f"register: {VALUES['status'].get(key, key)} ({key})", str(value))
+    for key, value in summary["register_by_category"].items():
+        counts.add_row(f"register: {VALUES['category'].get(key, key)}", str(value))
+    for key, value in summary["exits_by_reason"].items():
+        counts.add_row(f"exit: {VALUES['reason'].get(key, key)} ({key})", str(value))
+    for key, value in summary["conflicts_by_kind"].items():
+        counts.add_row(f"conflict: {CONFLICT_KIND_NAMES.get(key, key)} ({key})", str(value))
+    for key, value in summary["duplicates_by_kind"].items():
+        counts.add_row(f"duplicates: {key}", f"{value['groups']} groups / {value['rows']} rows")
+    for key, value in summary["quarantine_by_source"].items():
+        counts.add_row(f"quarantined rows: {key}", str(value))
+    console.print(counts)
+    console.print(
+        f"不重不漏 check {verdict}: {total.get('register_rows')} register rows, "
+        f"{total.get('signals')} signals ({total.get('signals_unexplained')} unexplained), "
+        f"{total.get('unresolved_probable_duplicates')} unresolved probable duplicate pairs"
+    )
+    if summary["failing_townships"]:
+        failing = Table(title="townships failing the check", style="red")
+        for col in ("township", "register", "signals", "unexplained", "probable dup."):
+            failing.add_column(col)
+        for t in summary["failing_townships"]:
+            failing.add_row(
+                str(t["township_name"] or t["township_code"]),
+                str(t["register_rows"]),
+                str(t["signals"]),
+                str(t["signals_unexplained"]),
+                str(t["unresolved_probable_duplicates"]),
+            )
+        console.print(failing)
+    if summary.get("timings"):
+        console.print(
+            "stage seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in summary["timings"].items())
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,264 @@
+"""Prefect flows: one task per stage, wired; the logic lives in the stage modules.
+
+``reconcile_quarter`` is what ``liushou run`` calls (no Prefect server needed: Prefect
+starts a temporary one). ``quarterly_reconciliation`` is the scheduled entry point: it
+derives the quarter that just ended from its scheduled start time.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import duckdb
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from liushou import warehouse
+from liushou.matching.resolve import MatchReport, register_macros, resolve_persons
+from liushou.publish import summary as run_summary
+from liushou.publish.tables import WAREHOUSE_TABLES
+from liushou.publish.writer import recover_interrupted, swap_in, write_outputs
+from liushou.quarters import Quarter
+from liushou.register.check import build_check, build_signals
+from liushou.register.conflicts import build_conflicts
+from liushou.register.diff import build_exits, build_places, build_previous, build_register
+from liushou.register.duplicates import build_duplicates
+from liushou.rules.eligibility import EligibilityReport, evaluate
+from liushou.settings import Settings, load_settings
+from liushou.sources.load import LoadReport, load_landing
+
+BUREAU_TIMEZONE = "Asia/Shanghai"
+QUARTERLY_CRON = "0 2 5 1,4,7,10 *"
+"""02:00 on the 5th of January, April, July and October: the quarter just ended."""
+
+T = TypeVar("T")
+
+
+@dataclass
+class RunContext:
+    """What every stage of one run shares; built once by the flow."""
+
+    landing: Path
+    out: Path
+    quarter: Quarter
+    settings: Settings
+    con: duckdb.DuckDBPyConnection
+    stage: str
+    previous: Quarter | None
+    run_id: str
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _timed(ctx: RunContext, name: str, fn: Callable[[], T]) -> T:
+    start = time.perf_counter()
+    result = fn()
+    ctx.timings[name] = round(time.perf_counter() - start, 3)
+    get_run_logger().info("%s done in %.1f s", name, ctx.timings[name])
+    return result
+
+
+@task(name="load-sources", cache_policy=NO_CACHE)
+def load_sources(ctx: RunContext) -> LoadReport:
+    report = _timed(
+        ctx,
+        "load",
+        lambda: load_landing(ctx.con, ctx.landing, ctx.quarter, ctx.stage, ctx.settings.sources),
+    )
+    log = get_run_logger()
+    for f in report.files:
+        log.info(
+            "read %s %s: %s rows, %s used, %s quarantined",
+            f.source,
+            f.file,
+            f.rows_read,
+            f.rows_used,
+            f.rows_quarantined,
+        )
+    warehouse.stage_previous_register(ctx.con, ctx.stage, ctx.previous)
+    return report
+
+
+@task(name="resolve-persons", cache_policy=NO_CACHE)
+def match_persons(ctx: RunContext) -> MatchReport:
+    report = _timed(
+        ctx,
+        "matching",
+        lambda: resolve_persons(ctx.con, ctx.stage, ctx.quarter, ctx.settings.matching),
+    )
+    get_run_logger().info("links by method: %s", report.links_by_method)
+    return report
+
+
+@task(name="apply-rules", cache_policy=NO_CACHE)
+def apply_rules(ctx: RunContext) -> EligibilityReport:
+    previous_r = (
+        ctx.quarter.previous().reference_date
+        if ctx.previous is None
+        else (ctx.previous.reference_date)
+    )
+    report = _timed(
+        ctx,
+        "rules",
+        lambda: evaluate(ctx.con, ctx.stage, ctx.quarter, previous_r, ctx.settings.rules),
+    )
+    get_run_logger().info(
+        "%s children evaluated, %s on the register %s",
+        report.children,
+        report.eligible,
+        report.by_category,
+    )
+    return report
+
+
+@task(name="quarter-diff", cache_policy=NO_CACHE)
+def diff_quarter(ctx: RunContext) -> None:
+    def run() -> None:
+        build_previous(ctx.con, ctx.stage, ctx.previous is not None)
+        build_places(ctx.con, ctx.stage)
+        build_register(ctx.con, ctx.stage, ctx.quarter)
+        build_exits(ctx.con, ctx.stage, str(ctx.quarter.reference_date))
+        build_duplicates(ctx.con, ctx.stage)
+
+    _timed(ctx, "diff", run)
+
+
+@task(name="conflicts-and-check", cache_policy=NO_CACHE)
+def check_register(ctx: RunContext) -> None:
+    def run() -> None:
+        build_conflicts(ctx.con, ctx.stage, ctx.settings.rules)
+        build_signals(ctx.con, ctx.stage)
+        build_check(ctx.con, ctx.stage, ctx.settings.matching)
+
+    _timed(ctx, "check", run)
+
+
+@task(name="publish", cache_policy=NO_CACHE)
+def publish(ctx: RunContext, summary: run_summary.RunSummary, started: datetime) -> Path:
+    def run() -> Path:
+        staging = write_outputs(
+            ctx.con,
+            ctx.stage,
+            ctx.out,
+            ctx.quarter,
+            ctx.run_id,
+            extra_files={
+                "summary.json": json.dumps(
+                    summary.published(), ensure_ascii=False, indent=2, default=str
+                ),
+                "summary.md": run_summary.to_markdown(summary),
+            },
+        )
+        warehouse.publish(
+            ctx.con,
+            ctx.quarter,
+            list(WAREHOUSE_TABLES),
+            {
+                "run_id": ctx.run_id,
+                "quarter": str(ctx.quarter),
+                "previous": str(ctx.previous) if ctx.previous else None,
+                "started_at": started,
+                "finished_at": datetime.now(),
+                "exit_code": 0 if summary.check_passed else 1,
+                "bu_chong": bool(summary.check_total.get("bu_chong")),
+                "bu_lou": bool(summary.check_total.get("bu_lou")),
+                "summary": json.dumps(
+                    {**summary.published(), "timings": ctx.timings}, ensure_ascii=False, default=str
+                ),
+            },
+        )
+        return swap_in(staging, ctx.out, ctx.quarter, ctx.run_id)
+
+    return _timed(ctx, "publish", run)
+
+
+def _previous_note(
+    con: duckdb.DuckDBPyConnection, quarter: Quarter, previous: Quarter | None
+) -> str:
+    if previous is None:
+        return "no earlier published register: the landing civil register stands in for it"
+    if previous != quarter.previous():
+        return f"quarter {quarter.previous()} was skipped: compared with {previous}"
+    return ""
+
+
+@flow(name="reconcile-quarter")
+def reconcile_quarter(
+    landing: str, quarter: str, out: str, config: str | None = None
+) -> dict[str, Any]:
+    """Reconcile one quarter's landing extracts into its published register."""
+    started = datetime.now()
+    q = Quarter.parse(quarter)
+    out_dir = Path(out)
+    settings = load_settings(Path(config) if config else None)
+    log = get_run_logger()
+    with warehouse.locked(out_dir):
+        for note in recover_interrupted(out_dir):
+            log.warning(note)
+        con = warehouse.connect(out_dir)
+        try:
+            register_macros(con)
+            previous = warehouse.previous_quarter(con, q)
+            ctx = RunContext(
+                landing=Path(landing),
+                out=out_dir,
+                quarter=q,
+                settings=settings,
+                con=con,
+                stage=warehouse.reset_stage(con, q),
+                previous=previous,
+                run_id=uuid.uuid4().hex[:12],
+            )
+            loaded = load_sources(ctx)
+            match_persons(ctx)
+            apply_rules(ctx)
+            diff_quarter(ctx)
+            check_register(ctx)
+            summary = run_summary.RunSummary(
+                quarter=str(q),
+                reference_date=str(q.reference_date),
+                previous=str(previous) if previous else None,
+                previous_note=_previous_note(con, q, previous),
+                warnings=list(loaded.warnings)
+                + [f"optional system absent: {s}" for s in loaded.missing_optional]
+                + [f"file with a header but no rows: {f}" for f in loaded.empty],
+            )
+            run_summary.collect(con, ctx.stage, summary)
+            published = publish(ctx, summary, started)
+            summary.timings = dict(ctx.timings)
+        finally:
+            con.close()
+    create_markdown_artifact(
+        key=f"register-{str(q).lower()}",
+        markdown=run_summary.to_markdown(summary),
+        description=f"留守儿童名册 {q}: 不重不漏 {'passed' if summary.check_passed else 'failed'}",
+    )
+    log.info(
+        "published %s to %s: check %s", q, published, "passed" if summary.check_passed else "FAILED"
+    )
+    return summary.to_dict()
+
+
+def quarter_for_scheduled_start(scheduled: datetime) -> Quarter:
+    """The quarter that had ended at the scheduled start, read on the bureaus' calendar."""
+    return Quarter.ended_before(scheduled.astimezone(ZoneInfo(BUREAU_TIMEZONE)))
+
+
+@flow(name="quarterly-reconciliation")
+def quarterly_reconciliation(
+    landing: str, out: str, config: str | None = None, quarter: str | None = None
+) -> dict[str, Any]:
+    """The scheduled run: the quarter that ended before the scheduled start, in the
+    bureaus' time zone (a run on 5 January reconciles Q4 of the year before)."""
+    if quarter is None:
+        quarter = str(quarter_for_scheduled_start(flow_run.scheduled_start_time))
+    return reconcile_quarter(landing=landing, quarter=quarter, out=out, config=config)

@@ -1,0 +1,116 @@
+"""Name comparison on characters and on toneless pinyin.
+
+Homophones (王静/王婧, 张伟/章伟) are the commonest way a clerk retypes a child's name,
+so two names that sound alike must score high even when every character differs. Names
+are keyed per character position from pypinyin's character table, so the work is a
+handful of vectorised lookups per column, never a call per row.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+from pypinyin.contrib.tone_convert import to_normal
+from pypinyin.pinyin_dict import pinyin_dict
+from rapidfuzz import process
+from rapidfuzz.distance import Indel
+
+SURNAME_READINGS: dict[str, str] = {
+    "曾": "zeng",
+    "单": "shan",
+    "仇": "qiu",
+    "解": "xie",
+    "区": "ou",
+    "朴": "piao",
+    "查": "zha",
+    "盖": "ge",
+    "尉": "yu",
+    "缪": "miao",
+    "召": "shao",
+    "乐": "yue",
+    "覃": "qin",
+    "秘": "bi",
+    "燕": "yan",
+    "员": "yun",
+    "相": "xiang",
+    "长": "chang",
+    "种": "chong",
+    "折": "she",
+    "翟": "zhai",
+    "繁": "po",
+    "那": "na",
+    "任": "ren",
+    "华": "hua",
+    "纪": "ji",
+    "重": "chong",
+    "宿": "su",
+    "冯": "feng",
+    "石": "shi",
+    "洗": "xian",
+    "便": "pian",
+    "盛": "sheng",
+    "过": "guo",
+    "句": "gou",
+    "薄": "bo",
+}
+"""Readings a character takes as a surname where pypinyin's first reading differs or is
+ambiguous (曾 is ceng in a word, zeng as a name)."""
+
+
+@lru_cache(maxsize=65536)
+def _readings(char: str) -> str:
+    raw = pinyin_dict.get(ord(char))
+    if not raw:
+        return char
+    return to_normal(raw.split(",")[0]).replace("ü", "v")
+
+
+def _char_keys(chars: pd.Series) -> pd.Series:
+    uniques = chars.dropna().unique()
+    table = {c: _readings(c) for c in uniques}
+    return chars.map(table)
+
+
+def pinyin_keys(names: pd.Series) -> pd.Series:
+    """Toneless pinyin of each name, one syllable per character, surname reading first.
+
+    ``王婧`` and ``王静`` both give ``wang jing``; a minority name keeps its middle dot.
+    """
+    text = names.astype("string")
+    longest = text.str.len().max()
+    width = 0 if pd.isna(longest) else int(longest)
+    parts: list[pd.Series] = []
+    for pos in range(width):
+        chars = text.str.get(pos)
+        keys = _char_keys(chars)
+        if pos == 0:
+            keys = chars.map(SURNAME_READINGS).fillna(keys)
+        parts.append(keys)
+    if not parts:
+        return pd.Series(pd.NA, index=names.index, dtype="string")
+    joined = parts[0].astype("string").fillna("")
+    for keys in parts[1:]:
+        joined = joined + " " + keys.astype("string").fillna("")
+    return joined.str.strip().astype("string").mask(text.isna())
+
+
+def name_similarity(
+    left: pd.Series,
+    right: pd.Series,
+    left_keys: pd.Series,
+    right_keys: pd.Series,
+    homophone_score: float,
+) -> np.ndarray:
+    """Similarity of aligned name pairs in 0..1: identical 1, same sound ``homophone_score``,
+    otherwise the character-level normalised Indel similarity (rapidfuzz ``ratio``)."""
+    a = left.fillna("").astype(str).to_numpy()
+    b = right.fillna("").astype(str).to_numpy()
+    chars = np.asarray(process.cpdist(a, b, scorer=Indel.normalized_similarity, workers=1))
+    same_sound = (left_keys.fillna("").to_numpy() == right_keys.fillna("").to_numpy()) & (
+        left_keys.notna().to_numpy()
+    )
+    score = np.where(same_sound, np.maximum(chars, homophone_score), chars)
+    score = np.where(a == b, 1.0, score)
+    return np.where((a == "") | (b == ""), 0.0, score)

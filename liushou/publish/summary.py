@@ -1,0 +1,201 @@
+"""The run summary: counts a person reads, as tables (markdown and the terminal).
+
+No ID number and no name appears here: the summary goes to logs and Prefect artifacts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import duckdb
+
+from liushou.publish.tables import CONFLICT_KIND_NAMES, DUPLICATE_KINDS, VALUES
+
+
+@dataclass
+class RunSummary:
+    quarter: str
+    reference_date: str
+    previous: str | None
+    previous_note: str
+    files: list[dict[str, Any]] = field(default_factory=list)
+    quarantine_by_source: dict[str, int] = field(default_factory=dict)
+    links_by_method: dict[str, int] = field(default_factory=dict)
+    register_by_status: dict[str, int] = field(default_factory=dict)
+    register_by_category: dict[str, int] = field(default_factory=dict)
+    exits_by_reason: dict[str, int] = field(default_factory=dict)
+    conflicts_by_kind: dict[str, int] = field(default_factory=dict)
+    duplicates_by_kind: dict[str, dict[str, int]] = field(default_factory=dict)
+    check_total: dict[str, Any] = field(default_factory=dict)
+    failing_townships: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds per stage: logged and returned, never written to the published files."""
+
+    @property
+    def check_passed(self) -> bool:
+        return bool(self.check_total.get("bu_chong")) and bool(self.check_total.get("bu_lou"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def published(self) -> dict[str, Any]:
+        """What goes into ``summary.json``: everything but the wall-clock timings, so a
+        rerun of the same quarter writes the same file."""
+        data = self.to_dict()
+        data.pop("timings")
+        return data
+
+
+def _counts(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, int]:
+    return {str(k): int(v) for k, v in con.sql(sql).fetchall()}
+
+
+def collect(con: duckdb.DuckDBPyConnection, s: str, summary: RunSummary) -> RunSummary:
+    summary.files = [
+        dict(
+            zip(
+                ("source", "file", "sheet", "rows_read", "rows_used", "rows_quarantined"),
+                row,
+                strict=True,
+            )
+        )
+        for row in con.sql(f"""
+            SELECT source, file, sheet, rows_read, rows_used, rows_quarantined
+            FROM {s}.file_accounting ORDER BY source, file, sheet""").fetchall()
+    ]
+    summary.quarantine_by_source = _counts(
+        con, f"SELECT source, count(*) FROM {s}.quarantine GROUP BY 1 ORDER BY 1"
+    )
+    summary.links_by_method = _counts(
+        con, f"SELECT source || ':' || method, count(*) FROM {s}.links GROUP BY 1 ORDER BY 1"
+    )
+    summary.register_by_status = _counts(
+        con, f"SELECT status, count(*) FROM {s}.register GROUP BY 1 ORDER BY 1"
+    )
+    summary.register_by_category = _counts(
+        con, f"SELECT category, count(*) FROM {s}.register GROUP BY 1 ORDER BY 1"
+    )
+    summary.exits_by_reason = _counts(
+        con, f"SELECT reason, count(*) FROM {s}.exits GROUP BY 1 ORDER BY 1"
+    )
+    summary.conflicts_by_kind = _counts(
+        con, f"SELECT kind, count(*) FROM {s}.conflicts GROUP BY 1 ORDER BY 1"
+    )
+    summary.duplicates_by_kind = {
+        kind: {"groups": int(groups), "rows": int(rows)}
+        for kind, groups, rows in con.sql(f"""
+            SELECT kind, count(DISTINCT group_id), count(*) FROM {s}.duplicates
+            GROUP BY 1 ORDER BY 1""").fetchall()
+    }
+    cols = (
+        "register_rows",
+        "duplicate_rows",
+        "unresolved_probable_duplicates",
+        "signals",
+        "signals_unexplained",
+        "bu_chong",
+        "bu_lou",
+    )
+    total = con.sql(f"SELECT {', '.join(cols)} FROM {s}.check WHERE level = 'total'").fetchall()
+    summary.check_total = dict(zip(cols, total[0], strict=True)) if total else {}
+    summary.failing_townships = [
+        dict(zip(("township_code", "township_name", *cols), row, strict=True))
+        for row in con.sql(f"""
+            SELECT township_code, township_name, {", ".join(cols)} FROM {s}.check
+            WHERE level = 'township' AND NOT (bu_chong AND bu_lou)
+            ORDER BY township_code NULLS LAST""").fetchall()
+    ]
+    return summary
+
+
+def _table(title: str, rows: list[tuple[str, object]], head: tuple[str, str]) -> str:
+    if not rows:
+        return f"**{title}**: none\n"
+    lines = [f"**{title}**", "", f"| {head[0]} | {head[1]} |", "|---|---:|"]
+    lines += [f"| {k} | {v} |" for k, v in rows]
+    return "\n".join(lines) + "\n"
+
+
+def to_markdown(summary: RunSummary, docs_link: str | None = None) -> str:
+    ok = "✅ passed" if summary.check_passed else "❌ failed"
+    parts = [
+        f"# 留守儿童名册 {summary.quarter} (R = {summary.reference_date})",
+        "",
+        f"Previous register: {summary.previous or 'landing civil register'}"
+        f"{' — ' + summary.previous_note if summary.previous_note else ''}",
+        "",
+        f"**不重不漏 check: {ok}** — register rows {summary.check_total.get('register_rows')}, "
+        f"signals {summary.check_total.get('signals')}, unexplained "
+        f"{summary.check_total.get('signals_unexplained')}, unresolved probable duplicates "
+        f"{summary.check_total.get('unresolved_probable_duplicates')}",
+        "",
+        _table(
+            "Register by status",
+            [
+                (VALUES["status"].get(k, k) + f" ({k})", v)
+                for k, v in summary.register_by_status.items()
+            ],
+            ("status", "children"),
+        ),
+        _table(
+            "Register by category",
+            [(VALUES["category"].get(k, k), v) for k, v in summary.register_by_category.items()],
+            ("category", "children"),
+        ),
+        _table(
+            "Exits by reason",
+            [
+                (VALUES["reason"].get(k, k) + f" ({k})", v)
+                for k, v in summary.exits_by_reason.items()
+            ],
+            ("reason", "children"),
+        ),
+        _table(
+            "Conflicts by kind",
+            [
+                (CONFLICT_KIND_NAMES.get(k, k) + f" ({k})", v)
+                for k, v in summary.conflicts_by_kind.items()
+            ],
+            ("kind", "conflicts"),
+        ),
+        _table(
+            "Duplicates by kind",
+            [
+                (DUPLICATE_KINDS.get(k, k), f"{v['groups']} groups, {v['rows']} rows")
+                for k, v in summary.duplicates_by_kind.items()
+            ],
+            ("kind", "groups / rows"),
+        ),
+    ]
+    if summary.failing_townships:
+        parts += [
+            "**Townships failing the check**",
+            "",
+            "| township | register | signals | unexplained | probable duplicates |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        parts += [
+            f"| {t['township_name'] or t['township_code'] or '未知'} | {t['register_rows']} | "
+            f"{t['signals']} | {t['signals_unexplained']} | "
+            f"{t['unresolved_probable_duplicates']} |"
+            for t in summary.failing_townships
+        ]
+        parts.append("")
+    parts += [
+        "**Files** (rows read = used + quarantined)",
+        "",
+        "| source | file | read | used | quarantined |",
+        "|---|---|---:|---:|---:|",
+    ]
+    parts += [
+        f"| {f['source']} | {f['file']}{' [' + f['sheet'] + ']' if f['sheet'] else ''} | "
+        f"{f['rows_read']} | {f['rows_used']} | {f['rows_quarantined']} |"
+        for f in summary.files
+    ]
+    if summary.warnings:
+        parts += ["", "**Warnings**", ""] + [f"- {w}" for w in summary.warnings]
+    if docs_link:
+        parts += ["", f"[Data Docs]({docs_link})"]
+    return "\n".join(parts) + "\n"

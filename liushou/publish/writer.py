@@ -1,0 +1,148 @@
+"""Writing a quarter's outputs: Parquet and XLSX into a staging folder, then one swap.
+
+A failed or interrupted run never leaves half a register: the new folder replaces the
+old one by renames only after every file is complete, and a swap cut off between its
+two renames is put right at the start of the next run.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import xlsxwriter
+
+from liushou.publish.tables import (
+    CONFLICT_KIND_NAMES,
+    DUPLICATE_KINDS,
+    HEADERS,
+    OUTPUTS,
+    VALUES,
+    OutputTable,
+)
+from liushou.quarters import Quarter
+
+STAGING_PREFIX = ".staging-"
+OLD_PREFIX = ".old-"
+
+
+def recover_interrupted(out: Path) -> list[str]:
+    """Undo a swap cut off between its renames; drop abandoned staging folders."""
+    notes = []
+    for old in sorted(out.glob(f"{OLD_PREFIX}*")):
+        quarter = old.name[len(OLD_PREFIX) :].split("-")[0]
+        target = out / quarter
+        if not target.exists():
+            old.rename(target)
+            notes.append(f"restored the published {quarter} left by an interrupted run")
+        else:
+            shutil.rmtree(old)
+    for staging in out.glob(f"{STAGING_PREFIX}*"):
+        shutil.rmtree(staging)
+        notes.append(f"removed the unfinished {staging.name}")
+    return notes
+
+
+def write_outputs(
+    con: duckdb.DuckDBPyConnection,
+    schema: str,
+    out: Path,
+    quarter: Quarter,
+    run_id: str,
+    extra_files: dict[str, str] | None = None,
+) -> Path:
+    """Write every output table of ``schema`` into a staging folder and return it."""
+    staging = out / f"{STAGING_PREFIX}{quarter}-{run_id}"
+    staging.mkdir(parents=True)
+    for table in OUTPUTS:
+        columns = ", ".join(f'"{c}"' for c in table.columns)
+        relation = con.sql(f"SELECT {columns} FROM {schema}.{table.name}")
+        relation.to_parquet(str(staging / f"{table.name}.parquet"))
+        if table.xlsx:
+            _write_xlsx(relation.df(), table, staging / f"{table.name}.xlsx")
+    for name, text in (extra_files or {}).items():
+        (staging / name).write_text(text, encoding="utf-8")
+    return staging
+
+
+def swap_in(staging: Path, out: Path, quarter: Quarter, run_id: str) -> Path:
+    target = out / str(quarter)
+    old = out / f"{OLD_PREFIX}{quarter}-{run_id}"
+    if target.exists():
+        target.rename(old)
+    staging.rename(target)
+    if old.exists():
+        shutil.rmtree(old)
+    return target
+
+
+def _readable(frame: pd.DataFrame, table: OutputTable) -> pd.DataFrame:
+    view = frame.copy()
+    for column, mapping in VALUES.items():
+        if column in view.columns and not (table.name == "duplicates" and column == "source"):
+            view[column] = view[column].map(lambda v, m=mapping: m.get(v, v))
+    if table.name == "duplicates":
+        view["kind"] = view["kind"].map(lambda v: DUPLICATE_KINDS.get(v, v))
+        view["source"] = view["source"].map(lambda v: VALUES["source"].get(v, v))
+    if "records" in view.columns:
+        view["records"] = view["records"].map(
+            lambda r: "\n".join(r) if r is not None and len(r) else ""
+        )
+    for column in view.columns:
+        if view[column].dtype == bool or column in ("bu_chong", "bu_lou", "decided_by_analyst"):
+            view[column] = view[column].map({True: "是", False: "否"})
+    return view
+
+
+def _write_xlsx(frame: pd.DataFrame, table: OutputTable, path: Path) -> None:
+    view = _readable(frame, table)
+    book = xlsxwriter.Workbook(
+        str(path),
+        {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
+    )
+    header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
+    red = book.add_format({"bg_color": "#F8CBAD", "font_color": "#9C0006"})
+    date = book.add_format({"num_format": "yyyy-mm-dd"})
+    text = book.add_format({"num_format": "@"})
+    if table.sheet_by:
+        groups = [
+            (CONFLICT_KIND_NAMES.get(k, k), frame[table.sheet_by] == k)
+            for k in CONFLICT_KIND_NAMES
+            if (frame[table.sheet_by] == k).any()
+        ]
+        if not groups:
+            groups = [("无 (none)", frame[table.sheet_by].isna())]
+    else:
+        groups = [(table.name, pd.Series(True, index=frame.index))]
+    for sheet_name, mask in groups:
+        sheet = book.add_worksheet(sheet_name[:31])
+        part = view[mask.to_numpy()]
+        for col, name in enumerate(part.columns):
+            sheet.write(0, col, HEADERS.get(name, name), header)
+            width = 12 if name not in ("detail", "suggestion", "records", "raw", "evidence") else 40
+            if name.endswith("id_number") or name in ("person_id", "record_key"):
+                width = 22
+            sheet.set_column(col, col, width, text if name.endswith("_code") else None)
+        failing = (
+            (part["bu_chong"] == "否") | (part["bu_lou"] == "否")
+            if "bu_chong" in part.columns
+            else pd.Series(False, index=part.index)
+        ).to_numpy()
+        for r, (values, bad) in enumerate(
+            zip(part.itertuples(index=False), failing, strict=True), start=1
+        ):
+            for c, value in enumerate(values):
+                fmt = red if bad else None
+                if value is None or (not isinstance(value, str) and pd.isna(value)):
+                    sheet.write_blank(r, c, None, fmt)
+                elif hasattr(value, "year") and not isinstance(value, str):
+                    sheet.write_datetime(r, c, pd.Timestamp(value).to_pydatetime(), date)
+                elif isinstance(value, str):
+                    sheet.write_string(r, c, value, fmt)
+                else:
+                    sheet.write(r, c, value, fmt)
+        sheet.freeze_panes(1, 0)
+        sheet.autofilter(0, 0, max(len(part), 1), max(len(part.columns) - 1, 0))
+    book.close()

@@ -1,0 +1,49 @@
+"""Age on the reference date, as rules.md reads 周岁.
+
+The SQL macros are what the pipeline runs; :func:`is_under` is the same rule in Python,
+and a property test holds the two together.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+
+from liushou.quarters import anniversary
+
+AGE_MACROS = """
+    CREATE OR REPLACE MACRO is_leap(y) AS (y % 4 = 0 AND y % 100 <> 0) OR y % 400 = 0;
+    CREATE OR REPLACE MACRO anniversary(b, n) AS CASE
+        WHEN month(b) = 2 AND day(b) = 29 AND NOT is_leap(year(b) + n)
+            THEN make_date(year(b) + n, 2, 28)
+        ELSE make_date(year(b) + n, month(b), day(b)) END;
+    CREATE OR REPLACE MACRO under_age(b, n, r, reached_on_birthday) AS CASE
+        WHEN reached_on_birthday THEN r < anniversary(b, n) ELSE r <= anniversary(b, n) END;
+    CREATE OR REPLACE MACRO full_years(b, r, reached_on_birthday) AS
+        year(r) - year(b) - CASE
+            WHEN reached_on_birthday AND r < anniversary(b, year(r) - year(b)) THEN 1
+            WHEN NOT reached_on_birthday AND r <= anniversary(b, year(r) - year(b)) THEN 1
+            ELSE 0 END;
+"""
+
+
+def register_age_macros(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(AGE_MACROS)
+
+
+def is_under(birth: date, years: int, reference: date, reached_on_birthday: bool) -> bool:
+    """Under ``years`` full years on ``reference``: by default the age is reached the day
+    after the birthday (29 February counts from 28 February in a common year)."""
+    limit = anniversary(birth, years)
+    return reference < limit if reached_on_birthday else reference <= limit
+
+
+def full_years(birth: date, reference: date, reached_on_birthday: bool) -> int:
+    years = reference.year - birth.year
+    limit = anniversary(birth, years)
+    if (reached_on_birthday and reference < limit) or (
+        not reached_on_birthday and reference <= limit
+    ):
+        years -= 1
+    return years

@@ -1,0 +1,185 @@
+"""The DuckDB warehouse under ``--out``: one file, every quarter in it.
+
+A run computes everything in a stage schema (``stage_q2026q3``) and publishes it into
+the quarter's schema (``q2026q3``) in one transaction together with the cross-quarter
+tables (surrogates minted, aliases found, the run's record). A run that dies before
+the commit leaves the published quarter as it was: DuckDB rolls back what was never
+committed when the file is next opened.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from liushou.errors import RunLockedError
+from liushou.quarters import Quarter
+
+WAREHOUSE_FILE = "warehouse.duckdb"
+LOCK_FILE = ".liushou.lock"
+
+GLOBAL_TABLES = {
+    "surrogates": """
+        person_id VARCHAR PRIMARY KEY, anchor VARCHAR, name VARCHAR, birth_date DATE,
+        sex VARCHAR, minted_quarter VARCHAR""",
+    "person_alias": """
+        old_id VARCHAR, new_id VARCHAR, quarter VARCHAR, reason VARCHAR""",
+    "runs": """
+        run_id VARCHAR, quarter VARCHAR, previous VARCHAR, started_at TIMESTAMP,
+        finished_at TIMESTAMP, exit_code INTEGER, bu_chong BOOLEAN, bu_lou BOOLEAN,
+        summary JSON""",
+}
+
+PREVIOUS_REGISTER_COLUMNS = {
+    "person_id": "VARCHAR",
+    "id_number": "VARCHAR",
+    "name": "VARCHAR",
+    "sex": "VARCHAR",
+    "birth_date": "DATE",
+    "category": "VARCHAR",
+    "entered_on": "VARCHAR",
+    "township_code": "VARCHAR",
+    "guardian_type": "VARCHAR",
+    "guardian_name": "VARCHAR",
+    "child_director": "VARCHAR",
+    "father_id_number": "VARCHAR",
+    "mother_id_number": "VARCHAR",
+}
+"""What a run needs of the previous register, wherever it came from."""
+
+_SCHEMA = re.compile(r"^q(\d{4})q([1-4])$")
+
+
+@contextmanager
+def locked(out: Path) -> Iterator[None]:
+    """One run per output folder: a second run refuses at once with a clear message."""
+    out.mkdir(parents=True, exist_ok=True)
+    handle = (out / LOCK_FILE).open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        handle.close()
+        raise RunLockedError(
+            f"another run is using {out} (lock {LOCK_FILE}); wait for it to finish"
+        ) from exc
+    try:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+def connect(out: Path) -> duckdb.DuckDBPyConnection:
+    out.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(out / WAREHOUSE_FILE))
+    for name, columns in GLOBAL_TABLES.items():
+        con.execute(f"CREATE TABLE IF NOT EXISTS main.{name} ({columns})")
+    return con
+
+
+def stage_schema(quarter: Quarter) -> str:
+    return f"stage_{quarter.schema}"
+
+
+def reset_stage(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> str:
+    schema = stage_schema(quarter)
+    con.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    con.execute(f"CREATE SCHEMA {schema}")
+    return schema
+
+
+def published_quarters(con: duckdb.DuckDBPyConnection) -> list[Quarter]:
+    names = con.sql("SELECT DISTINCT schema_name FROM information_schema.schemata").fetchall()
+    found = []
+    for (name,) in names:
+        m = _SCHEMA.match(name)
+        if m and _has_table(con, name, "register"):
+            found.append(Quarter(int(m.group(1)), int(m.group(2))))
+    return sorted(found)
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
+            "AND table_name = ?",
+            [schema, table],
+        ).fetchone()[0]  # type: ignore[index]
+    )
+
+
+def column_or_null(con: duckdb.DuckDBPyConnection, table: str, column: str, alias: str) -> str:
+    """``alias.column`` when the raw table has it, else NULL: raw tables keep only the
+    columns the files had."""
+    schema, name = table.split(".")
+    found = con.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_schema = ? "
+        "AND table_name = ? AND column_name = ?",
+        [schema, name, column],
+    ).fetchone()
+    return f'{alias}."{column}"' if found and found[0] else "NULL::VARCHAR"
+
+
+def previous_quarter(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> Quarter | None:
+    """The latest published quarter before this one (a skipped quarter is allowed)."""
+    earlier = [q for q in published_quarters(con) if q < quarter]
+    return earlier[-1] if earlier else None
+
+
+def stage_previous_register(
+    con: duckdb.DuckDBPyConnection, stage: str, previous: Quarter | None
+) -> None:
+    """Copy the previous published register into the stage; empty when there is none."""
+    cols = ", ".join(f"{c} {t}" for c, t in PREVIOUS_REGISTER_COLUMNS.items())
+    con.execute(f"CREATE OR REPLACE TABLE {stage}.prev_register ({cols})")
+    if previous is not None:
+        names = ", ".join(PREVIOUS_REGISTER_COLUMNS)
+        con.execute(
+            f"INSERT INTO {stage}.prev_register SELECT {names} FROM {previous.schema}.register"
+        )
+
+
+def publish(
+    con: duckdb.DuckDBPyConnection,
+    quarter: Quarter,
+    tables: list[str],
+    run_row: dict[str, object],
+) -> None:
+    """Swap the quarter's published schema for the stage's tables in one transaction."""
+    stage = stage_schema(quarter)
+    target = quarter.schema
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"DROP SCHEMA IF EXISTS {target} CASCADE")
+        con.execute(f"CREATE SCHEMA {target}")
+        for table in tables:
+            con.execute(f"CREATE TABLE {target}.{table} AS SELECT * FROM {stage}.{table}")
+        con.execute(f"""
+            INSERT INTO main.surrogates
+            SELECT * FROM {stage}.new_surrogates
+            WHERE person_id NOT IN (SELECT person_id FROM main.surrogates)
+        """)
+        con.execute("DELETE FROM main.person_alias WHERE quarter = ?", [str(quarter)])
+        con.execute(f"""
+            INSERT INTO main.person_alias
+            SELECT DISTINCT old_id, new_id, quarter, reason FROM {stage}.new_aliases
+            WHERE old_id NOT IN (SELECT old_id FROM main.person_alias)
+        """)
+        columns = ", ".join(run_row)
+        marks = ", ".join("?" for _ in run_row)
+        con.execute(f"INSERT INTO main.runs ({columns}) VALUES ({marks})", list(run_row.values()))
+        con.execute(f"DROP SCHEMA {stage} CASCADE")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
