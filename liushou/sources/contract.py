@@ -65,12 +65,29 @@ class SystemSpec:
         raise KeyError(name)
 
 
-_ID_ALIASES = ("公民身份号码", "身份证号", "身份证号码", "身份证件号", "身份证件号码",
-               "公民身份证号码", "居民身份证号码", "证件号码", "身份号码")
+_ID_ALIASES = (
+    "公民身份号码",
+    "身份证号",
+    "身份证号码",
+    "身份证件号",
+    "身份证件号码",
+    "公民身份证号码",
+    "居民身份证号码",
+    "证件号码",
+    "身份号码",
+)
 
 
-def _id(name: str, header: str, required: bool = False, extra: tuple[str, ...] = ()) -> Column:
-    aliases = tuple(a for a in (*extra, *_ID_ALIASES) if a != header)
+def _id(
+    name: str,
+    header: str,
+    required: bool = False,
+    extra: tuple[str, ...] = (),
+    generic: bool = True,
+) -> Column:
+    """An ID column; only the row's own ID takes the generic headers (身份证号 …), so a
+    relative's column is never read from them."""
+    aliases = tuple(a for a in (*extra, *(_ID_ALIASES if generic else ())) if a != header)
     return Column(name, header, required, aliases, kind="id")
 
 
@@ -83,16 +100,31 @@ HUKOU = SystemSpec(
         Column("birth_date", "出生日期", True, ("出生年月日", "生日"), kind="date"),
         Column("household_id", "户号", True, ("户编号", "户口编号")),
         Column("relation_to_head", "与户主关系", True, ("与户主的关系", "家庭关系")),
-        Column("division_code", "户籍地区划代码", True,
-               ("户籍地行政区划代码", "户籍地代码", "行政区划代码", "区划代码"), kind="code"),
+        Column(
+            "division_code",
+            "户籍地区划代码",
+            True,
+            ("户籍地行政区划代码", "户籍地代码", "行政区划代码", "区划代码"),
+            kind="code",
+        ),
         Column("division_name", "户籍地址", False, ("户籍地详址", "户籍地", "住址")),
         Column("hukou_type", "户口性质", False, ("户口类别",)),
         Column("urban_rural_code", "城乡分类代码", False, ("城乡代码",), kind="code"),
         Column("status", "户籍状态", True, ("人员状态",)),
         Column("status_date", "变动日期", False, ("状态变动日期",), kind="date"),
-        _id("father_id_number", "父亲公民身份号码", extra=("父亲身份证号", "父亲身份证号码")),
+        _id(
+            "father_id_number",
+            "父亲公民身份号码",
+            extra=("父亲身份证号", "父亲身份证号码"),
+            generic=False,
+        ),
         Column("father_name", "父亲姓名"),
-        _id("mother_id_number", "母亲公民身份号码", extra=("母亲身份证号", "母亲身份证号码")),
+        _id(
+            "mother_id_number",
+            "母亲公民身份号码",
+            extra=("母亲身份证号", "母亲身份证号码"),
+            generic=False,
+        ),
         Column("mother_name", "母亲姓名"),
     ),
     record_key=("id_number", "household_id"),
@@ -108,16 +140,26 @@ XUEJI = SystemSpec(
         _id("id_number", "身份证件号"),
         Column("school_code", "学校标识码", True, ("学校代码",), kind="code"),
         Column("school_name", "学校名称"),
-        Column("school_division_code", "学校所在地区划代码", True,
-               ("学校区划代码", "所在地区划代码"), kind="code"),
+        Column(
+            "school_division_code",
+            "学校所在地区划代码",
+            True,
+            ("学校区划代码", "所在地区划代码"),
+            kind="code",
+        ),
         Column("grade", "年级"),
         Column("enrolment_status", "学籍状态", True, ("在校状态",)),
         Column("left_behind_flag", "是否留守儿童", False, ("留守儿童",)),
         Column("migrant_flag", "是否进城务工人员随迁子女", False, ("是否随迁子女", "随迁子女")),
         Column("guardian_name", "监护人姓名", False, ("监护人",)),
         Column("guardian_relation", "监护人关系", False, ("与监护人关系",)),
-        Column("guardian_id_number", "监护人身份证件号", False,
-               ("监护人身份证号", "监护人身份证号码"), kind="id"),
+        Column(
+            "guardian_id_number",
+            "监护人身份证件号",
+            False,
+            ("监护人身份证号", "监护人身份证号码"),
+            kind="id",
+        ),
         Column("home_address", "家庭住址", False, ("家庭地址", "现住址")),
     ),
     record_key=("student_number", "school_code"),
@@ -130,8 +172,7 @@ REGISTER = SystemSpec(
         Column("name", "儿童姓名", True, ("姓名",)),
         Column("sex", "性别"),
         Column("birth_date", "出生日期", True, ("出生年月日",), kind="date"),
-        Column("division_code", "户籍地区划代码", False, ("行政区划代码", "区划代码"),
-               kind="code"),
+        Column("division_code", "户籍地区划代码", False, ("行政区划代码", "区划代码"), kind="code"),
         Column("guardian_type", "监护类型"),
         Column("guardian_name", "委托监护人姓名", False, ("监护人姓名",)),
         Column("child_director", "儿童主任"),
@@ -145,8 +186,7 @@ WORK = SystemSpec(
     (
         _id("id_number", "公民身份号码", required=True),
         Column("name", "姓名"),
-        Column("work_division_code", "务工地区划代码", True, ("务工地代码", "务工地"),
-               kind="code"),
+        Column("work_division_code", "务工地区划代码", True, ("务工地代码", "务工地"), kind="code"),
         Column("start_date", "外出日期", True, ("外出时间", "开始日期"), kind="date"),
         Column("end_date", "返回日期", False, ("返乡日期", "结束日期"), kind="date"),
         Column("source", "信息来源", False, ("来源",)),
@@ -166,9 +206,7 @@ INCAPACITY = SystemSpec(
     record_key=("id_number", "reason", "start_date"),
 )
 
-SPECS: dict[System, SystemSpec] = {
-    s.system: s for s in (HUKOU, XUEJI, REGISTER, WORK, INCAPACITY)
-}
+SPECS: dict[System, SystemSpec] = {s.system: s for s in (HUKOU, XUEJI, REGISTER, WORK, INCAPACITY)}
 
 DIVISIONS_COLUMNS: tuple[Column, ...] = (
     Column("code", "代码", True, ("区划代码", "统计用区划代码", "行政区划代码"), kind="code"),

@@ -1,0 +1,295 @@
+"""Reading landing files as exported: encodings, delimiters, workbooks, Parquet, headers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from liushou.sources.contract import SPECS
+from liushou.sources.errors import MissingColumnError, SourceFileError
+from liushou.sources.readers import find_files, map_headers, read_file
+from tests.sources.helpers import (
+    HUKOU_HEADER,
+    XUEJI_HEADER,
+    hukou_row,
+    make_id,
+    write_csv,
+    write_parquet,
+    write_xlsx,
+    xueji_row,
+)
+
+ENCODINGS = ("utf-8-sig", "gb18030")
+HUKOU = SPECS["hukou"].columns
+
+
+def read(path, columns=HUKOU):
+    return read_file(path, columns, path.parent, ENCODINGS, quarter="2026Q3")
+
+
+def test_gb18030_csv_with_chinese_headers(tmp_path):
+    path = write_csv(tmp_path / "hukou.csv", HUKOU_HEADER, [hukou_row()], encoding="gb18030")
+    (part,) = read(path)
+    assert part.encoding == "gb18030"
+    assert part.sheet is None
+    assert part.file == "hukou.csv"
+    row = part.frame.iloc[0]
+    assert row["name"] == "王芳"
+    assert row["id_number"] == make_id("2015-03-07")
+    assert row["row_number"] == 2
+    assert part.headers["id_number"] == "公民身份号码"
+
+
+def test_utf8_with_bom(tmp_path):
+    path = write_csv(tmp_path / "hukou.csv", HUKOU_HEADER, [hukou_row()], encoding="utf-8-sig")
+    (part,) = read(path)
+    assert part.encoding == "utf-8-sig"
+    assert part.headers["id_number"] == "公民身份号码"  # no BOM glued to the first header
+    assert part.frame["name"].tolist() == ["王芳"]
+
+
+def test_utf8_without_bom(tmp_path):
+    path = write_csv(tmp_path / "hukou.csv", HUKOU_HEADER, [hukou_row()], encoding="utf-8")
+    (part,) = read(path)
+    assert part.encoding == "utf-8"
+    assert part.frame["name"].tolist() == ["王芳"]
+
+
+@pytest.mark.parametrize("delimiter", ["\t", ";"])
+def test_tab_and_semicolon_delimiters(tmp_path, delimiter):
+    path = write_csv(tmp_path / "hukou.csv", HUKOU_HEADER, [hukou_row()], delimiter=delimiter)
+    (part,) = read(path)
+    assert part.frame["household_id"].tolist() == ["330302000101"]
+
+
+def test_empty_strings_stay_empty_and_values_are_not_trimmed(tmp_path):
+    row = hukou_row(**{"姓名": " 王 芳 ", "户籍状态": ""})  # padded name, blank status
+    (part,) = read(write_csv(tmp_path / "hukou.csv", HUKOU_HEADER, [row]))
+    assert part.frame["name"].iloc[0] == " 王 芳 "
+    assert part.frame["status"].iloc[0] == ""
+
+
+def test_leading_zeros_and_long_digits_stay_text(tmp_path):
+    row = hukou_row(**{"户号": "000123"})  # leading zeros a number type would lose
+    (part,) = read(write_csv(tmp_path / "hukou.csv", HUKOU_HEADER, [row]))
+    assert part.frame["household_id"].iloc[0] == "000123"
+
+
+def test_blank_lines_are_skipped_without_shifting_row_numbers(tmp_path):
+    path = tmp_path / "hukou.csv"
+    lines = [",".join(HUKOU_HEADER), ",".join(hukou_row()), "", ",".join(hukou_row(seq=125))]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")  # a blank line 3
+    (part,) = read(path)
+    assert part.frame["row_number"].tolist() == [2, 4]
+
+
+def test_quoted_values_with_delimiters_and_newlines(tmp_path):
+    path = tmp_path / "hukou.csv"
+    header = [*HUKOU_HEADER, "户籍地址"]
+    body = ",".join(hukou_row()) + ',"温州市,鹿城区\n五马街道"'  # comma and newline inside
+    path.write_text(",".join(header) + "\n" + body + "\n", encoding="utf-8")
+    (part,) = read(path)
+    assert part.frame["division_name"].iloc[0] == "温州市,鹿城区\n五马街道"
+
+
+def test_line_with_wrong_number_of_fields_stops(tmp_path):
+    path = tmp_path / "hukou.csv"
+    lines = [",".join(HUKOU_HEADER), ",".join(hukou_row()), "1,2,3"]  # a broken line
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(SourceFileError, match=r"hukou\.csv") as caught:
+        read(path)
+    assert "1,2,3" not in str(caught.value)
+
+
+def test_undecodable_file_names_the_file(tmp_path):
+    path = tmp_path / "hukou.csv"
+    path.write_bytes(",".join(HUKOU_HEADER).encode() + b"\n\x80\xff\x80\xff\n")  # no encoding fits
+    with pytest.raises(SourceFileError, match=r"hukou\.csv") as caught:
+        read(path)
+    assert caught.value.file == "hukou.csv"
+    assert caught.value.quarter == "2026Q3"
+
+
+def test_empty_file_is_an_error(tmp_path):
+    path = tmp_path / "hukou.csv"
+    path.write_bytes(b"")  # zero bytes
+    with pytest.raises(SourceFileError, match="empty"):
+        read(path)
+
+
+def test_header_only_file_has_no_rows(tmp_path):
+    path = write_csv(tmp_path / "hukou.csv", HUKOU_HEADER, [])  # header, no rows
+    (part,) = read(path)
+    assert part.frame.empty
+    assert {"file", "sheet", "row_number", "id_number"} <= set(part.frame.columns)
+
+
+def test_header_aliases_stars_and_fullwidth_brackets(tmp_path):
+    header = ["身份证号码", "*姓名（必填）", "性别", "出生年月日", "户编号", "与户主的关系"]
+    header += ["行政区划代码", "人员状态"]  # aliases, a star and a full-width bracket hint
+    (part,) = read(write_csv(tmp_path / "hukou.csv", header, [hukou_row()]))
+    assert list(part.frame.columns)[3:11] == [
+        "id_number", "name", "sex", "birth_date", "household_id",
+        "relation_to_head", "division_code", "status",
+    ]  # fmt: skip
+    assert part.headers["name"] == "*姓名（必填）"
+
+
+def test_canonical_english_headers_are_accepted(tmp_path):
+    header = ["ID_NUMBER", "name", "sex", "birth_date", "household_id", "relation_to_head"]
+    header += ["division_code", "status"]
+    (part,) = read(write_csv(tmp_path / "hukou.csv", header, [hukou_row()]))
+    assert part.frame["id_number"].iloc[0] == make_id("2015-03-07")
+
+
+def test_missing_required_column_names_file_column_and_aliases(tmp_path):
+    header = [h for h in HUKOU_HEADER if h != "公民身份号码"]  # the ID column is gone
+    path = write_csv(tmp_path / "hukou.csv", header, [hukou_row()[1:]])
+    with pytest.raises(MissingColumnError) as caught:
+        read(path)
+    message = str(caught.value)
+    assert "hukou.csv" in message
+    assert "id_number" in message
+    assert "公民身份号码" in message
+    for alias in SPECS["hukou"].column("id_number").all_headers:
+        assert alias in message
+    assert caught.value.field == "id_number"
+
+
+def test_extra_columns_are_kept_under_their_header(tmp_path):
+    header = [*HUKOU_HEADER, "备注", ""]  # an unknown column and an unnamed one
+    (part,) = read(write_csv(tmp_path / "hukou.csv", header, [[*hukou_row(), "低保户", "x"]]))
+    assert part.frame["备注"].tolist() == ["低保户"]
+    assert part.frame["unnamed_10"].tolist() == ["x"]
+    assert part.headers["备注"] == "备注"
+
+
+def test_two_headers_for_one_column_first_alias_wins(tmp_path):
+    header = ["身份证号", *HUKOU_HEADER]  # 身份证号 and 公民身份号码 both mean id_number
+    row = ["111", *hukou_row()]
+    (part,) = read(write_csv(tmp_path / "hukou.csv", header, [row]))
+    assert part.frame["id_number"].tolist() == [make_id("2015-03-07")]
+    assert part.frame["身份证号"].tolist() == ["111"]
+    assert any("身份证号" in w and "id_number" in w for w in part.warnings)
+
+
+def test_header_that_equals_a_taken_name_is_renamed():
+    mapping = map_headers(["姓名", "name", "file"], SPECS["hukou"].columns)
+    assert mapping.names == ["name", "name.1", "file.1"]
+
+
+def test_xlsx_two_data_sheets_and_a_notes_sheet(tmp_path):
+    number = make_id("2015-03-07")
+    first = [
+        ["2026年第三季度户籍信息"],  # a title row above the header
+        HUKOU_HEADER,
+        [number, "王芳", "女", datetime(2015, 3, 7), 330302000101, "女", "330302001001", "正常"],
+        [None] * 8,  # an empty row between records
+        [3.30302200901011e17, "李四", "男", date(2015, 3, 8), "330302000102", "子", "3303", "正常"],
+    ]
+    second = [
+        HUKOU_HEADER,
+        [number, "张三", "男", "2015-03-09", "H3", "子", "330302001001", "正常"],
+    ]
+    notes = [["说明"], ["本表由派出所导出"]]
+    path = write_xlsx(tmp_path / "hukou.xlsx", {"鹿城": first, "说明": notes, "瓯海": second})
+    parts = read(path)
+    assert [p.sheet for p in parts] == ["鹿城", "瓯海"]
+    assert any("说明" in w and "skipped" in w for w in parts[0].warnings)
+    one = parts[0].frame
+    assert one["row_number"].tolist() == [3, 5]
+    assert one["id_number"].tolist() == [number, "330302200901011000"]  # Excel's float kept
+    assert one["birth_date"].tolist() == ["2015-03-07", "2015-03-08"]
+    assert one["household_id"].tolist() == ["330302000101", "330302000102"]
+    assert parts[1].frame["row_number"].tolist() == [2]
+    assert parts[0].encoding is None
+
+
+def test_xlsx_without_any_qualifying_sheet(tmp_path):
+    path = write_xlsx(tmp_path / "hukou.xlsx", {"Sheet1": [["姓名", "性别"], ["王芳", "女"]]})
+    with pytest.raises(MissingColumnError, match=r"hukou\.xlsx"):
+        read(path)
+
+
+def test_xlsx_times_and_fractions(tmp_path):
+    rows = [
+        HUKOU_HEADER,
+        [make_id("2015-03-07"), "王芳", "女", datetime(2015, 3, 7, 8, 30), 1.5, "女", "33", "正常"],
+    ]
+    (part,) = read(write_xlsx(tmp_path / "hukou.xlsx", {"s": rows}))
+    assert part.frame["birth_date"].iloc[0] == "2015-03-07 08:30:00"
+    assert part.frame["household_id"].iloc[0] == "1.5"
+
+
+def test_not_a_workbook(tmp_path):
+    path = tmp_path / "hukou.xlsx"
+    path.write_bytes(b"this is not a zip file")  # renamed CSV or a broken download
+    with pytest.raises(SourceFileError, match=r"hukou\.xlsx"):
+        read(path)
+
+
+def test_parquet_columns_become_text(tmp_path):
+    path = write_parquet(
+        tmp_path / "xueji.parquet",
+        {
+            "全国学籍号": ["G" + make_id("2015-03-07"), None],
+            "姓名": ["王芳", "李四"],
+            "性别": ["女", "男"],
+            "出生日期": [date(2015, 3, 7), date(2015, 3, 8)],
+            "学校标识码": [3133000001, 3133000002],
+            "学校所在地区划代码": [330302.0, 330302.5],
+            "学籍状态": ["在读", "在读"],
+            "入学时间": [datetime(2021, 9, 1), datetime(2021, 9, 1, 8, 0)],
+        },
+    )
+    (part,) = read(path, SPECS["xueji"].columns)
+    frame = part.frame
+    assert frame["birth_date"].tolist() == ["2015-03-07", "2015-03-08"]
+    assert frame["school_code"].tolist() == ["3133000001", "3133000002"]
+    assert frame["school_division_code"].tolist() == ["330302", "330302.5"]
+    assert frame["入学时间"].tolist() == ["2021-09-01", "2021-09-01 08:00:00"]
+    assert frame["student_number"].tolist()[1] == ""
+    assert frame["row_number"].tolist() == [2, 3]
+    assert part.sheet is None
+
+
+def test_find_files(tmp_path):
+    for name in ["hukou_b.csv", "Hukou_a.CSV", "xueji.xlsx", "~$xueji.xlsx", "work.parquet"]:
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "readme.txt").write_bytes(b"x")  # matches no system
+    (tmp_path / "hukou.json").write_bytes(b"x")  # right stem, wrong type
+    found, warnings = find_files(tmp_path)
+    assert [p.name for p in found["hukou"]] == ["Hukou_a.CSV", "hukou_b.csv"]
+    assert [p.name for p in found["xueji"]] == ["xueji.xlsx"]
+    assert [p.name for p in found["work"]] == ["work.parquet"]
+    assert found["register"] == [] and found["incapacity"] == []
+    assert len(warnings) == 2
+    assert any("readme.txt" in w for w in warnings)
+
+
+def test_raw_frame_is_text(tmp_path):
+    rows = [xueji_row(), xueji_row(seq=124)]
+    (part,) = read(write_csv(tmp_path / "xueji.csv", XUEJI_HEADER, rows), SPECS["xueji"].columns)
+    data = part.frame.drop(columns=["row_number"])
+    assert all(isinstance(dtype, pd.StringDtype) for dtype in data.dtypes)
+
+
+def test_xlsx_header_below_empty_rows_and_ragged_rows(tmp_path):
+    path = tmp_path / "hukou.xlsx"
+    write_xlsx(path, {"s": []})
+
+    book = openpyxl.load_workbook(path)
+    sheet = book["s"]
+    for col, value in enumerate(HUKOU_HEADER, start=2):  # header on row 3 from column B
+        sheet.cell(row=3, column=col, value=value)
+    for col, value in enumerate([*hukou_row(), "多出的值"], start=2):  # one cell past the header
+        sheet.cell(row=5, column=col, value=value)
+    book.save(path)
+    (part,) = read(path)
+    assert part.frame["row_number"].tolist() == [5]
+    assert part.frame["name"].tolist() == ["王芳"]
+    assert part.frame["unnamed_10"].tolist() == ["多出的值"]
+    assert "unnamed_1" not in part.frame.columns  # the empty column A is dropped
