@@ -536,19 +536,23 @@ def _previous(
         ),
         current_ids AS (
             SELECT person_id FROM {s}.persons_hukou
-            UNION SELECT person_id FROM {s}.m_links
+            UNION SELECT person_id FROM {s}.m_links WHERE method = 'surrogate'
         ),
+        own_ids AS (SELECT person_id FROM {s}.m_links WHERE method = 'own_id'),
         matched AS (
             SELECT r.prev_person_id, l.person_id, l.method FROM {s}.m_rows r
             JOIN {s}.m_links l USING (rid) WHERE r.source = 'previous_register'
         )
         SELECT f.start_id AS prev_person_id,
                CASE WHEN f.cur_id IN (SELECT person_id FROM current_ids) THEN f.cur_id
-                    ELSE m.person_id END AS person_id,
+                    WHEN m.person_id IS NOT NULL THEN m.person_id
+                    WHEN f.cur_id IN (SELECT person_id FROM own_ids) THEN f.cur_id
+               END AS person_id,
                CASE WHEN f.cur_id IN (SELECT person_id FROM current_ids) AND f.depth = 0
                         THEN 'same'
                     WHEN f.cur_id IN (SELECT person_id FROM current_ids) THEN 'alias'
                     WHEN m.person_id IS NOT NULL THEN 'alias_' || m.method
+                    WHEN f.cur_id IN (SELECT person_id FROM own_ids) THEN 'same'
                     ELSE 'gone' END AS method
         FROM followed f LEFT JOIN matched m ON m.prev_person_id = f.start_id
     """,
@@ -561,6 +565,35 @@ def _previous(
                'previous register person found again by ' || replace(method, 'alias_', '')
         FROM {s}.prev_resolution
         WHERE method LIKE 'alias\\_%' ESCAPE '\\' AND person_id <> prev_person_id
+    """,
+    )
+    # a student still listed under the old number follows the alias to the new one
+    _q(
+        con,
+        f"""
+        CREATE OR REPLACE TEMP TABLE m_alias_step AS
+        SELECT old_id, any_value(new_id) AS new_id FROM (
+            SELECT old_id, new_id FROM prior_alias
+            UNION ALL SELECT old_id, new_id FROM {s}.new_aliases
+        ) WHERE new_id IN (SELECT person_id FROM {s}.persons_hukou)
+        GROUP BY old_id HAVING count(DISTINCT new_id) = 1
+    """,
+    )
+    _q(
+        con,
+        f"""
+        UPDATE {s}.m_links l SET person_id = a.new_id, method = 'alias', score = 1.0,
+               detail = 'ID number changed in household registration: '
+                        || mask_id(a.old_id) || ' → ' || mask_id(a.new_id)
+        FROM m_alias_step a
+        WHERE l.method = 'own_id' AND l.person_id = a.old_id
+    """,
+    )
+    _q(
+        con,
+        f"""
+        DELETE FROM {s}.match_conflicts
+        WHERE kind = 'hukou_elsewhere' AND person_id IN (SELECT old_id FROM m_alias_step)
     """,
     )
 
