@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT, EXIT_FAILURE = 0, 1, 2, 3
@@ -106,10 +107,10 @@ def _failure(exc: BaseException, log_dir: Path) -> int:
     from liushou.errors import InputError, LiushouError
 
     if isinstance(exc, InputError):
-        errors.print(f"[red]bad input:[/red] {exc}")
+        errors.print(f"[red]bad input:[/red] {escape(str(exc))}")
         return EXIT_BAD_INPUT
     if isinstance(exc, LiushouError):
-        errors.print(f"[red]error:[/red] {exc}")
+        errors.print(f"[red]error:[/red] {escape(str(exc))}")
         return EXIT_FAILURE
     where = ""
     try:
@@ -119,13 +120,28 @@ def _failure(exc: BaseException, log_dir: Path) -> int:
         where = f" (details in {path})"
     except OSError:
         pass
-    errors.print(f"[red]failed:[/red] {type(exc).__name__}: {exc}{where}")
+    errors.print(f"[red]failed:[/red] {type(exc).__name__}: {escape(str(exc))}{escape(where)}")
     return EXIT_FAILURE
 
 
 def _run(landing: Path, quarter: str, out: Path, config: Path | None) -> dict[str, Any]:
+    """Check what can be checked in a second, then run the flow."""
+    from liushou.quarters import Quarter
+    from liushou.settings import load_settings
+    from liushou.sources.errors import MissingSystemError
+
+    label = str(Quarter.parse(quarter))
+    load_settings(config)
+    if not (landing / label).is_dir():
+        raise MissingSystemError(
+            f"no landing folder for {label} under {landing}",
+            file=str(landing / label),
+            quarter=label,
+        )
+    from liushou.console import quiet_tracebacks
     from liushou.flows.quarterly import reconcile_quarter
 
+    quiet_tracebacks()
     return reconcile_quarter(
         landing=str(landing),
         quarter=quarter,
@@ -180,7 +196,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
     verdict = "[green]passed[/green]" if _passed(summary) else "[red]failed[/red]"
     console.rule(f"留守儿童名册 {summary['quarter']} (R = {summary['reference_date']})")
     if summary.get("previous_note"):
-        console.print(f"previous register: {summary['previous_note']}")
+        console.print(f"previous register: {escape(summary['previous_note'])}")
     counts = Table(title="counts", show_header=True)
     counts.add_column("what")
     counts.add_column("value", justify="right")
