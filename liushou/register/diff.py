@@ -185,12 +185,13 @@ def build_exits(con: duckdb.DuckDBPyConnection, s: str, r: str) -> None:
             GROUP BY child_id
         ),
         facts AS (
-            SELECT g.*, c.*,
+            SELECT g.*, c.*, rc.name AS school_county_name,
                    c.enrolled AND c.home_school_county IS DISTINCT FROM c.county_code
                      AND (list_contains(coalesce(w.counties, []), c.home_school_county)
                           OR c.migrant_elsewhere) AS moved_with_parents
             FROM gone g LEFT JOIN {s}.children c USING (person_id)
             LEFT JOIN work_counties w ON w.child_id = g.person_id
+            LEFT JOIN {s}.r_counties rc ON rc.code = c.home_school_county
         )
         SELECT person_id,
                CASE WHEN kind <> 'surrogate' THEN person_id
@@ -211,7 +212,7 @@ def build_exits(con: duckdb.DuckDBPyConnection, s: str, r: str) -> None:
                          || coalesce(' (' || status_date || ')', '')
                     WHEN NOT under_age THEN '年满周岁 / aged ' || age_years
                     WHEN moved_with_parents THEN '在父母务工地就学 / enrolled in '
-                         || home_school_county
+                         || home_school_county || coalesce(' ' || school_county_name, '')
                     WHEN (f_away_prev AND NOT f_away) AND (m_away_prev AND NOT m_away)
                         THEN '父母返乡 / both parents returned'
                     WHEN f_away_prev AND NOT f_away THEN '父亲返乡 / father returned'
