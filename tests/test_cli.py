@@ -1,0 +1,146 @@
+"""The command line: exit codes of contract.md, and never a bare traceback."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from liushou.cli import main
+from liushou.data.generator import DemoSpec, generate_demo
+from liushou.warehouse import LOCK_FILE
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("cli") / "landing"
+    generate_demo(root, DemoSpec(households=250))
+    return root
+
+
+def _broken_copy(landing: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "landing"
+    shutil.copytree(landing, copy)
+    return copy
+
+
+def test_run_exits_0_or_1_with_the_check_and_prints_the_counts(
+    prefect_server, landing, tmp_path, capsys
+):
+    code = main(
+        ["run", "--landing", str(landing), "--quarter", "2026Q2", "--out", str(tmp_path / "out")]
+    )
+    summary = (tmp_path / "out" / "2026Q2" / "summary.json").read_text(encoding="utf-8")
+    passed = '"bu_chong": true' in summary and '"bu_lou": true' in summary
+    assert code == (0 if passed else 1)
+    assert "不重不漏" in capsys.readouterr().out
+
+
+def test_missing_required_column_is_exit_2_naming_file_and_column(
+    prefect_server, landing, tmp_path, capsys
+):
+    broken = _broken_copy(landing, tmp_path)
+    work = broken / "2026Q2" / "work.csv"
+    lines = work.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    column = header.index("外出日期")
+    work.write_text(
+        "\n".join(
+            ",".join(c for i, c in enumerate(line.split(",")) if i != column) for line in lines
+        )
+        + "\n",
+        encoding="utf-8",
+    )  # column dropped
+    code = main(
+        ["run", "--landing", str(broken), "--quarter", "2026Q2", "--out", str(tmp_path / "out")]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "work.csv" in err and "外出日期" in err and "start_date" in err
+
+
+def test_missing_landing_folder_is_exit_2(prefect_server, tmp_path, capsys):
+    code = main(
+        [
+            "run",
+            "--landing",
+            str(tmp_path / "nowhere"),
+            "--quarter",
+            "2026Q2",
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
+    assert code == 2
+    assert "[quarter 2026Q2, file" in capsys.readouterr().err.replace("\n", "")
+
+
+def test_bad_quarter_label_is_exit_2(prefect_server, landing, tmp_path, capsys):
+    code = main(
+        ["run", "--landing", str(landing), "--quarter", "2026Q5", "--out", str(tmp_path / "out")]
+    )
+    assert code == 2
+    assert "2026Q5" in capsys.readouterr().err
+
+
+def test_bad_config_is_exit_2_naming_the_field(prefect_server, landing, tmp_path, capsys):
+    config = tmp_path / "settings.yaml"
+    config.write_text("rules:\n  scope: town\n", encoding="utf-8")  # not a scope
+    code = main(
+        [
+            "run",
+            "--landing",
+            str(landing),
+            "--quarter",
+            "2026Q2",
+            "--out",
+            str(tmp_path / "out"),
+            "--config",
+            str(config),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "rules.scope" in err
+
+
+def test_second_run_on_the_same_out_refuses(prefect_server, landing, tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    with (out / LOCK_FILE).open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # another run holds the folder
+        code = main(["run", "--landing", str(landing), "--quarter", "2026Q2", "--out", str(out)])
+    assert code == 3
+    assert "another run" in capsys.readouterr().err
+
+
+def test_real_entry_point_never_prints_a_traceback(tmp_path):
+    """An error raised inside the flow: Prefect logs it, the console shows no traceback."""
+    (tmp_path / "landing" / "2026Q3").mkdir(parents=True)  # a quarter with no files at all
+    env = {**os.environ, "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "liushou.cli",
+            "run",
+            "--landing",
+            str(tmp_path / "landing"),
+            "--quarter",
+            "2026Q3",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "required system hukou" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
