@@ -288,13 +288,14 @@ def incapacity_file(w: World, qi: int) -> FileOut:
 
 
 def divisions_file(w: World) -> FileOut:
+    """contract.md: every ``code`` has 12 digits, a township's ending in 000."""
     sheet = Sheet(
         "divisions",
         {"code": "code", "name": "name", "type": "type", "urban_rural_code": "urban_rural_code"},
     )
     for t in w.townships:
         sheet.rows.append(
-            Row({"code": t.code, "name": t.name, "type": t.type, "urban_rural_code": ""}, t)
+            Row({"code": t.code + "000", "name": t.name, "type": t.type, "urban_rural_code": ""}, t)
         )
         for v in t.villages:
             sheet.rows.append(

@@ -134,12 +134,13 @@ def test_headers_map_to_contract(tables: dict[str, list[Table]], truth: Truth) -
 def test_divisions(demo_dir: Path) -> None:
     t = read_tables(demo_dir / "divisions.csv")[0]
     assert t.headers == ["code", "name", "type", "urban_rural_code"]
-    townships = [r for r in t.rows if len(r[0]) == 9]
-    villages = [r for r in t.rows if len(r[0]) == 12]
+    assert all(len(r[0]) == 12 for r in t.rows)  # contract.md: 12-digit codes
+    townships = [r for r in t.rows if r[0].endswith("000")]
+    villages = [r for r in t.rows if not r[0].endswith("000")]
     assert len(townships) == 12 and len(townships) + len(villages) == len(t.rows)
     assert {r[1] for r in townships} >= {"涵东街道", "大洋乡", "萩芦镇"}
     for code, _name, kind, _ur in townships:
-        part = int(code[6:])
+        part = int(code[6:9])
         expected = "街道" if part < 100 else "镇" if part < 200 else "乡"
         assert code.startswith("350303") and kind == expected
     per = Counter(r[0][:9] for r in villages)
