@@ -23,6 +23,7 @@ class InputError(LiushouError):
         field: str | None = None,
         quarter: str | None = None,
     ) -> None:
+        self.message = message
         self.file = file
         self.row = row
         self.field = field

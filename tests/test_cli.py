@@ -144,3 +144,64 @@ def test_real_entry_point_never_prints_a_traceback(tmp_path):
     assert result.returncode == 2
     assert "required system hukou" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    import hashlib
+
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def test_too_many_bad_rows_stop_the_run_and_leave_the_last_output(
+    prefect_server, landing, tmp_path, capsys
+):
+    import pandas as pd
+
+    out = tmp_path / "out"
+    assert main(["run", "--landing", str(landing), "--quarter", "2026Q2", "--out", str(out)]) in (
+        0,
+        1,
+    )
+    published = _digest(out / "2026Q2")
+    broken = _broken_copy(landing, tmp_path)
+    target = sorted((broken / "2026Q2").glob("hukou_*.csv"))[0]
+    raw = target.read_bytes()
+    encoding = (
+        "utf-8-sig"
+        if raw.startswith(b"\xef\xbb\xbf")
+        else ("utf-8" if _is_utf8(raw) else "gb18030")
+    )
+    frame = pd.read_csv(target, dtype=str, keep_default_na=False, encoding=encoding)
+    name = next(c for c in frame.columns if c in ("姓名", "人员姓名", "name"))
+    frame.loc[frame.index[: len(frame) // 3], name] = ""  # a third of the names blanked
+    frame.to_csv(target, index=False, encoding=encoding)
+    capsys.readouterr()
+    code = main(["run", "--landing", str(broken), "--quarter", "2026Q2", "--out", str(out)])
+    err = capsys.readouterr().err.replace("\n", "")
+    assert code == 2
+    assert target.name in err and "rejected" in err
+    rejected = pd.read_parquet(out / "rejected" / "2026Q2" / "quarantine.parquet")
+    assert (rejected["file"] == target.name).sum() >= len(frame) // 3
+    assert (out / "rejected" / "2026Q2" / "quarantine.xlsx").is_file()
+    assert _digest(out / "2026Q2") == published  # the last good output is untouched
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def test_a_swap_cut_off_between_its_renames_is_put_right(tmp_path):
+    from liushou.publish.writer import recover_interrupted
+
+    old = tmp_path / ".old-2026Q3-abc"  # the published folder, moved aside
+    old.mkdir()
+    (old / "register.parquet").write_bytes(b"published")
+    (tmp_path / ".staging-2026Q3-abc").mkdir()  # the new one, never swapped in
+    notes = recover_interrupted(tmp_path)
+    assert (tmp_path / "2026Q3" / "register.parquet").read_bytes() == b"published"
+    assert not old.exists() and not (tmp_path / ".staging-2026Q3-abc").exists()
+    assert len(notes) == 2

@@ -27,7 +27,7 @@ from liushou import warehouse
 from liushou.matching.resolve import MatchReport, register_macros, resolve_persons
 from liushou.publish import summary as run_summary
 from liushou.publish.tables import WAREHOUSE_TABLES
-from liushou.publish.writer import recover_interrupted, swap_in, write_outputs
+from liushou.publish.writer import recover_interrupted, swap_in, write_outputs, write_rejected
 from liushou.quarters import Quarter
 from liushou.register.check import build_check, build_signals
 from liushou.register.conflicts import build_conflicts
@@ -35,6 +35,7 @@ from liushou.register.diff import build_exits, build_places, build_previous, bui
 from liushou.register.duplicates import build_duplicates
 from liushou.rules.eligibility import EligibilityReport, evaluate
 from liushou.settings import Settings, load_settings
+from liushou.sources.errors import QuarantineLimitError
 from liushou.sources.load import LoadReport, load_landing
 
 BUREAU_TIMEZONE = "Asia/Shanghai"
@@ -69,11 +70,15 @@ def _timed(ctx: RunContext, name: str, fn: Callable[[], T]) -> T:
 
 @task(name="load-sources", cache_policy=NO_CACHE)
 def load_sources(ctx: RunContext) -> LoadReport:
-    report = _timed(
-        ctx,
-        "load",
-        lambda: load_landing(ctx.con, ctx.landing, ctx.quarter, ctx.stage, ctx.settings.sources),
-    )
+    try:
+        report = _load(ctx)
+    except QuarantineLimitError as exc:
+        folder = write_rejected(ctx.con, ctx.stage, ctx.out, ctx.quarter)
+        raise QuarantineLimitError(
+            f"{exc.message} Nothing was published; the quarantine is in {folder}",
+            file=exc.file,
+            quarter=exc.quarter,
+        ) from exc
     log = get_run_logger()
     for f in report.files:
         log.info(
@@ -86,6 +91,14 @@ def load_sources(ctx: RunContext) -> LoadReport:
         )
     warehouse.stage_previous_register(ctx.con, ctx.stage, ctx.previous)
     return report
+
+
+def _load(ctx: RunContext) -> LoadReport:
+    return _timed(
+        ctx,
+        "load",
+        lambda: load_landing(ctx.con, ctx.landing, ctx.quarter, ctx.stage, ctx.settings.sources),
+    )
 
 
 @task(name="resolve-persons", cache_policy=NO_CACHE)

@@ -67,6 +67,30 @@ def write_outputs(
     return staging
 
 
+REJECTED_DIR = "rejected"
+
+
+def write_rejected(
+    con: duckdb.DuckDBPyConnection, schema: str, out: Path, quarter: Quarter
+) -> Path:
+    """The quarantine of a run refused for too many bad rows, for the bureau to mend.
+
+    It goes beside, never into, the published outputs: a refused run publishes nothing.
+    """
+    folder = out / REJECTED_DIR / str(quarter)
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    table = next(t for t in OUTPUTS if t.name == "quarantine")
+    columns = ", ".join(f'"{c}"' for c in table.columns)
+    relation = con.sql(
+        f"SELECT {columns} FROM {schema}.quarantine ORDER BY source, file, row_number"
+    )
+    relation.to_parquet(str(folder / "quarantine.parquet"))
+    _write_xlsx(relation.df(), table, folder / "quarantine.xlsx")
+    return folder
+
+
 def swap_in(staging: Path, out: Path, quarter: Quarter, run_id: str) -> Path:
     target = out / str(quarter)
     old = out / f"{OLD_PREFIX}{quarter}-{run_id}"
