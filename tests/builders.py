@@ -27,6 +27,37 @@ def make_id(birth: date | str, seq: int, region: str = COUNTY) -> str:
     return body + ric.calc_check_digit(body + "0")
 
 
+class People:
+    """Household-registration rows with fresh valid ID numbers, numbered per test module so
+    that golden files do not depend on which tests ran first."""
+
+    def __init__(self, first_sequence: int) -> None:
+        self._sequence = iter(range(first_sequence, 999, 2))
+
+    def hukou(
+        self,
+        name: str,
+        birth: str,
+        sex: str,
+        household: str,
+        relation: str,
+        division: str,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        seq = next(self._sequence) + (0 if sex == "男" else 1)
+        return {
+            "id_number": make_id(birth, seq),
+            "name": name,
+            "birth_date": birth,
+            "sex": sex,
+            "household_id": household,
+            "relation": relation,
+            "division_code": division,
+            "status": "正常",
+            **extra,
+        }
+
+
 def typo_swap(id_number: str, position: int) -> str:
     """Swap two adjacent digits, as a hurried typist does."""
     chars = list(id_number)

@@ -10,7 +10,7 @@ from typing import Any
 
 import duckdb
 
-from liushou.publish.tables import CONFLICT_KIND_NAMES, DUPLICATE_KINDS, VALUES
+from liushou.publish.tables import CONFLICT_KIND_NAMES, DUPLICATE_KINDS, OUTPUTS, VALUES
 
 
 @dataclass
@@ -89,15 +89,7 @@ def collect(con: duckdb.DuckDBPyConnection, s: str, summary: RunSummary) -> RunS
             SELECT kind, count(DISTINCT group_id), count(*) FROM {s}.duplicates
             GROUP BY 1 ORDER BY 1""").fetchall()
     }
-    cols = (
-        "register_rows",
-        "duplicate_rows",
-        "unresolved_probable_duplicates",
-        "signals",
-        "signals_unexplained",
-        "bu_chong",
-        "bu_lou",
-    )
+    cols = next(t for t in OUTPUTS if t.name == "check").columns[3:]
     total = con.sql(f"SELECT {', '.join(cols)} FROM {s}.check WHERE level = 'total'").fetchall()
     summary.check_total = dict(zip(cols, total[0], strict=True)) if total else {}
     summary.failing_townships = [

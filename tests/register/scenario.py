@@ -24,25 +24,17 @@ from liushou.matching.resolve import register_macros
 from liushou.publish.tables import WAREHOUSE_TABLES
 from liushou.quarters import Quarter
 from liushou.settings import Settings
-from tests.builders import canon_frame, load_stage, make_id, typo_swap
+from tests.builders import People, canon_frame, load_stage, make_id, typo_swap
 
 Q2, Q3 = Quarter(2026, 2), Quarter(2026, 3)
 TOWN_A, TOWN_B = "350303104", "350303105"
-_seq = iter(range(201, 999, 2))
+
+
+PEOPLE = People(201)
 
 
 def _person(name: str, birth: str, sex: str, hh: str, relation: str, town: str) -> dict[str, Any]:
-    seq = next(_seq) + (0 if sex == "男" else 1)
-    return {
-        "id_number": make_id(birth, seq),
-        "name": name,
-        "birth_date": birth,
-        "sex": sex,
-        "household_id": hh,
-        "relation": relation,
-        "division_code": town + "201",
-        "status": "正常",
-    }
+    return PEOPLE.hukou(name, birth, sex, hh, relation, town + "201")
 
 
 class Family:

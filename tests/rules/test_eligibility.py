@@ -15,29 +15,20 @@ from liushou.quarters import Quarter, add_months
 from liushou.rules.config import RulesConfig
 from liushou.rules.eligibility import evaluate
 from liushou.warehouse import connect
-from tests.builders import canon_frame, load_stage, make_id
+from tests.builders import People, canon_frame, load_stage
 
 Q = Quarter(2026, 3)
 R = Q.reference_date  # 2026-09-30
 SIX = add_months(R, -6)  # 2026-03-30
 S = "stage_q2026q3"
 VILLAGE = "350303104201"
-_seq = iter(range(101, 999, 2))
+
+
+PEOPLE = People(101)
 
 
 def person(name: str, birth: str, sex: str, household: str, relation: str, **kw) -> dict:
-    seq = next(_seq) + (0 if sex == "男" else 1)
-    return {
-        "id_number": make_id(birth, seq),
-        "name": name,
-        "birth_date": birth,
-        "sex": sex,
-        "household_id": household,
-        "relation": relation,
-        "division_code": VILLAGE,
-        "status": "正常",
-        **kw,
-    }
+    return PEOPLE.hukou(name, birth, sex, household, relation, VILLAGE, **kw)
 
 
 def spell(parent: dict, place: str, start: date | str, end: date | str | None = None) -> dict:
