@@ -169,6 +169,9 @@ def publish(ctx: RunContext, summary: run_summary.RunSummary, started: datetime)
                     summary.published(), ensure_ascii=False, indent=2, default=str
                 ),
                 "summary.md": run_summary.to_markdown(summary),
+                "match_model.json": ctx.con.sql(
+                    f"SELECT model_json FROM {ctx.stage}.match_model"
+                ).fetchall()[0][0],
             },
         )
         warehouse.publish(

@@ -6,44 +6,46 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class MatchingConfig(BaseModel):
-    """Thresholds and evidence weights of the first, rule-based matcher.
+    """Thresholds of person resolution and the fitting of its model.
 
-    Scores are in 0..1. A candidate at or above ``accept_score`` with no rival inside the
-    review band links; a best candidate inside ``[review_min_score, accept_score)``, or
-    two candidates in the band, becomes an ``ambiguous_match`` conflict.
+    A row's ``match_score`` is the posterior probability that it is one candidate and no
+    other. At or above ``accept_score`` the row links; a row with a candidate whose
+    pairwise probability reaches ``review_min_score`` but no decisive one becomes an
+    ``ambiguous_match``; below, it stays unresolved.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    accept_score: float = Field(0.92, gt=0, le=1)
-    """Lowest score that links a row to a person without review."""
+    accept_score: float = Field(0.95, gt=0, le=1)
+    """Lowest match score that links a row to a person without review: the posterior
+    probability that the row is this person and no other candidate."""
 
-    review_min_score: float = Field(0.75, gt=0, le=1)
+    review_min_score: float = Field(0.5, gt=0, le=1)
     """Lower bound of the review band; also the 不重 check's threshold for a probable
     duplicate pair on the register (rules.md)."""
-
-    min_margin: float = Field(0.05, ge=0, le=1)
-    """A best candidate must beat the next person by this much to link: a row that fits
-    two twins or two namesakes about equally is reviewed, never guessed."""
-
-    homophone_name_score: float = Field(0.92, gt=0, le=1)
-    """Name similarity given to different characters with the same toneless pinyin
-    (王静/王婧, 张伟/章伟)."""
-
-    swapped_date_score: float = Field(0.9, gt=0, le=1)
-    """Birth-date similarity when day and month are swapped (typed day-first)."""
-
-    one_digit_date_score: float = Field(0.85, gt=0, le=1)
-    """Birth-date similarity when one digit of YYYYMMDD differs."""
-
-    sex_mismatch_factor: float = Field(0.7, gt=0, le=1)
-    """Multiplier when both sides state a sex and they differ."""
 
     corrected_id_score: float = Field(0.98, gt=0, le=1)
     """Score of a link through a repaired ID number whose name and birth date agree."""
 
-    name_birth_score: float = Field(0.95, gt=0, le=1)
-    """Score of a link on identical normalised name, birth date and sex without ID."""
+    seed: int = 20261124
+    """Seed of the random pairs that estimate u: a rerun of a quarter fits the same model."""
+
+    u_sample_pairs: float = Field(3e6, gt=0)
+    """Random pairs drawn to estimate u (the chance of each level among non-matches)."""
+
+    em_convergence: float = Field(1e-4, gt=0)
+    """Expectation maximisation stops when no m moves by more than this."""
+
+    em_max_iterations: int = Field(25, ge=1)
+    """Upper bound on expectation-maximisation iterations per blocking rule."""
+
+    min_level_share: float = Field(0.001, gt=0, lt=0.1)
+    """Floor under every fitted m: a disagreement weighs at most about
+    log2(floor) against a pair, never forbids it."""
+
+    min_records_for_em: int = Field(2000, ge=0)
+    """Below this many records the data are too few to re-estimate m: the documented
+    starting values of ``model.py`` are kept."""
 
     @model_validator(mode="after")
     def _band(self) -> MatchingConfig:

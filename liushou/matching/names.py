@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+import opencc
 import pandas as pd
 from pypinyin.contrib.tone_convert import to_normal
 from pypinyin.pinyin_dict import pinyin_dict
@@ -67,6 +68,42 @@ def _readings(char: str) -> str:
     return to_normal(raw.split(",")[0]).replace("ü", "v")
 
 
+@lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def simplified(names: pd.Series) -> pd.Series:
+    """Names in simplified characters (陳偉 → 陈伟), character by character.
+
+    Household registration, schools and the civil register do not agree on the script:
+    Hong Kong, Macao and Taiwan-born children, and clerks' input methods, bring
+    traditional characters. Each distinct character is converted once with OpenCC's
+    table, which is all a personal name needs.
+    """
+    text = names.astype("string")
+    columns = _positions(text)
+    convert = _t2s().convert
+    uniques: list[str] = (
+        list(pd.unique(pd.concat(columns, ignore_index=True).dropna())) if columns else []
+    )
+    changed = {c: convert(c) for c in uniques if ord(c) > 0x2E7F}
+    changed = {k: v for k, v in changed.items() if k != v}
+    if not changed:
+        return text
+    joined = pd.Series("", index=text.index, dtype="string")
+    for chars in columns:
+        joined = joined + chars.map(changed).fillna(chars).fillna("")
+    return joined.mask(text.isna())
+
+
+def _positions(text: pd.Series) -> list[pd.Series]:
+    """The characters of each name by position: column ``i`` holds every name's i-th."""
+    longest = text.str.len().max()
+    width = 0 if pd.isna(longest) else int(longest)
+    return [text.str.get(pos).astype("string") for pos in range(width)]
+
+
 def _char_keys(chars: pd.Series) -> pd.Series:
     uniques = chars.dropna().unique()
     table = {c: _readings(c) for c in uniques}
@@ -79,11 +116,8 @@ def pinyin_keys(names: pd.Series) -> pd.Series:
     ``王婧`` and ``王静`` both give ``wang jing``; a minority name keeps its middle dot.
     """
     text = names.astype("string")
-    longest = text.str.len().max()
-    width = 0 if pd.isna(longest) else int(longest)
     parts: list[pd.Series] = []
-    for pos in range(width):
-        chars = text.str.get(pos)
+    for pos, chars in enumerate(_positions(text)):
         keys = _char_keys(chars)
         if pos == 0:
             keys = chars.map(SURNAME_READINGS).fillna(keys)

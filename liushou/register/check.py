@@ -13,8 +13,6 @@ import duckdb
 import pandas as pd
 
 from liushou.matching.config import MatchingConfig
-from liushou.matching.names import pinyin_keys
-from liushou.matching.scoring import score_pairs
 from liushou.warehouse import column_or_null
 
 TOTAL_NAME = "合计"
@@ -86,23 +84,17 @@ def build_signals(con: duckdb.DuckDBPyConnection, s: str) -> None:
 def probable_duplicates(
     con: duckdb.DuckDBPyConnection, s: str, config: MatchingConfig
 ) -> pd.DataFrame:
-    """Pairs of register rows the matcher would send to review or accept as one child."""
-    reg = con.sql(f"SELECT person_id, name, sex, birth_date, township_code FROM {s}.register").df()
-    reg["name_key"] = pinyin_keys(reg["name"])
-    con.register("_reg", reg)
-    pairs = con.sql("""
-        SELECT a.person_id AS rid, b.person_id, a.name, a.name_key, a.birth_date, a.sex,
-               b.name AS p_name, b.name_key AS p_name_key, b.birth_date AS p_birth_date,
-               b.sex AS p_sex, a.township_code AS a_township, b.township_code AS b_township
-        FROM _reg a JOIN _reg b ON a.person_id < b.person_id
-         AND (a.birth_date = b.birth_date
-              OR (a.name_key = b.name_key AND year(a.birth_date) = year(b.birth_date)))
+    """Pairs of register rows the matcher scores at or above the review band's lower
+    bound: two children the model would call one, left for an analyst to decide."""
+    return con.sql(f"""
+        SELECT h.person_a, h.person_b, h.p AS score, a.township_code AS a_township,
+               b.township_code AS b_township
+        FROM {s}.hukou_pairs h
+        JOIN {s}.register a ON a.person_id = h.person_a
+        JOIN {s}.register b ON b.person_id = h.person_b
+        WHERE h.p >= {config.review_min_score}
+        ORDER BY h.person_a, h.person_b
     """).df()
-    con.unregister("_reg")
-    if pairs.empty:
-        return pairs.assign(score=[])
-    scored = score_pairs(pairs, config)
-    return scored[scored["score"] >= config.review_min_score].reset_index(drop=True)
 
 
 def build_check(con: duckdb.DuckDBPyConnection, s: str, config: MatchingConfig) -> None:

@@ -53,6 +53,8 @@ def hukou_rows() -> list[dict]:
             "birth_date": "2015-04-10",
             "household_id": "H1",
             "relation": "子",
+            "father_name": "林国强",
+            "mother_name": "陈丽",
         },
         # twins with homophone names: same birth date, same household
         {
@@ -119,13 +121,15 @@ def run(
     work: list[dict] | None = None,
     register: list[dict] | None = None,
     quarter: Quarter = Q,
+    hukou_extra: dict[str, dict] | None = None,
 ):
     schema = f"stage_{quarter.schema}"
+    hukou = [{**r, **(hukou_extra or {}).get(r["id_number"], {})} for r in hukou_rows()]
     load_stage(
         con,
         schema,
         {
-            "hukou": canon_frame("hukou", hukou_rows()),
+            "hukou": canon_frame("hukou", hukou),
             "xueji": canon_frame("xueji", xueji),
             "work": canon_frame("work", work or []),
             "register": canon_frame("register", register or []),
@@ -137,7 +141,7 @@ def run(
         .df()
         .set_index("record_key")
     )
-    conflicts = con.sql(f"SELECT kind, records FROM {schema}.match_conflicts").df()
+    conflicts = con.sql(f"SELECT kind, records, detail FROM {schema}.match_conflicts").df()
     return report, links, conflicts
 
 
@@ -188,10 +192,42 @@ def test_namesakes_are_never_guessed_between(con):
     assert len(amb) == 1 and len(amb.iloc[0]["records"]) == 3
 
 
-def test_twins_with_homophone_names_are_a_dual_hukou_suspicion(con):
+def test_household_pairs_that_could_be_one_child_are_dual_hukou_suspicions(con):
     _, _, conflicts = run(con, [])
-    dual = conflicts[conflicts["kind"] == "dual_hukou"]
-    assert len(dual) == 1
+    dual = {tuple(r) for r in conflicts.loc[conflicts["kind"] == "dual_hukou", "records"]}
+    assert dual == {
+        (f"{TWIN_A}|H2", f"{TWIN_B}|H2"),  # twins with homophone names: twins or one child?
+        (f"{NAMESAKE_1}|H3", f"{NAMESAKE_2}|H4"),  # same name, same day, two households
+    }
+
+
+def test_twins_with_unlike_names_are_not_suspects(con):
+    extra = [
+        {
+            "id_number": make_id("2013-08-08", 161),
+            "name": "周伟",
+            "birth_date": "2013-08-08",
+            "sex": "男",
+            "household_id": "H9",
+            "relation": "子",
+            "division_code": VILLAGE,
+            "status": "正常",
+        },
+        {
+            "id_number": make_id("2013-08-08", 163),
+            "name": "周强",
+            "birth_date": "2013-08-08",
+            "sex": "男",
+            "household_id": "H9",
+            "relation": "子",
+            "division_code": VILLAGE,
+            "status": "正常",
+        },  # twins: same day, same household, names unlike
+    ]
+    load_stage(con, S, {"hukou": canon_frame("hukou", hukou_rows() + extra)})
+    resolve_persons(con, S, Q, MatchingConfig())
+    pairs = con.sql(f"SELECT person_a, person_b FROM {S}.hukou_pairs").fetchall()
+    assert (extra[0]["id_number"], extra[1]["id_number"]) not in pairs
 
 
 def test_student_registered_elsewhere_keeps_own_id(con):
@@ -251,3 +287,69 @@ def test_mismatch_is_reported_once(con):
     )
     own = conflicts[conflicts["records"].map(lambda r: any(k.startswith("J666") for k in r))]
     assert list(own["kind"]) == ["id_name_mismatch"]
+
+
+# One labelled fixture per kind of noise a clerk introduces; the child is always CHILD
+# (林小明, born 2015-04-10, male, household H1, father 林国强) unless said otherwise.
+
+
+@pytest.mark.parametrize(
+    ("label", "name", "birth", "id_number", "guardian"),
+    [
+        ("homophone", "林晓明", "2015-04-10", None, None),  # 小 → 晓, same sound
+        ("traditional", "林曉明", "2015-04-10", None, None),  # traditional characters
+        ("date_swap", "林小明", "2015-10-04", None, None),  # day and month swapped
+        ("date_digit", "林小明", "2015-04-19", None, None),  # one digit of the day mistyped
+        ("trailing_000", "林小明", "2015-04-10", CHILD[:15] + "000", None),  # Excel's 000
+        ("two_digits_off", "林小明", "2015-04-10", CHILD[:12] + "99" + CHILD[14:], None),
+        ("homophone_with_guardian", "林晓明", "2015-04-10", None, "林国强"),
+    ],
+)
+def test_each_kind_of_noise_links_to_the_right_child(con, label, name, birth, id_number, guardian):
+    sn = "L" + "7" * 18
+    row = school(sn, name, birth, id_number=id_number)
+    row["guardian_name"] = guardian
+    _, links, _ = run(con, [row])
+    got = links.loc[f"{sn}|3503030001"]
+    assert got["person_id"] == CHILD, label
+    assert got["method"] in ("corrected_id", "name_birth", "probabilistic"), label
+
+
+def test_one_child_enrolled_twice_is_one_person(con):
+    rows = [
+        school("G" + CHILD, "林小明", "2015-04-10", school_code="3503030001"),
+        school("L" + "8" * 18, "林 小明", "2015-04-10", school_code="3503030002"),  # spacing
+    ]
+    _, links, _ = run(con, rows)
+    xueji = links[links["source"] == "xueji"]
+    assert set(xueji["person_id"]) == {CHILD}
+
+
+def test_a_child_without_household_registration_enrolled_twice_gets_one_surrogate(con):
+    rows = [
+        school("L" + "1" * 18, "郑一鸣", "2016-01-01", school_code="3503030001"),
+        school("J" + "2" * 18, "郑一鸣", "2016-01-01", school_code="3503030002"),
+    ]
+    _, links, _ = run(con, rows)
+    xueji = links[links["source"] == "xueji"]
+    assert xueji["method"].tolist() == ["surrogate", "surrogate"]
+    assert xueji["person_id"].nunique() == 1
+
+
+def test_namesake_told_apart_by_the_guardian(con):
+    row = school("L" + "9" * 18, "陈浩", "2014-03-03")
+    row["guardian_name"] = "陈大伟"  # the father of the first namesake only
+    _, links, _ = run(
+        con,
+        [row],
+        hukou_extra={NAMESAKE_1: {"father_name": "陈大伟"}, NAMESAKE_2: {"father_name": "陈建华"}},
+    )
+    assert links.loc["L" + "9" * 18 + "|3503030001", "person_id"] == NAMESAKE_1
+
+
+def test_ambiguous_match_lists_every_candidate_with_score_and_evidence(con):
+    _, _, conflicts = run(con, [school("L" + "4" * 18, "陈浩", "2014-03-03")])
+    detail = conflicts.loc[conflicts["kind"] == "ambiguous_match", "detail"].iloc[0]
+    assert detail.count("score") == 2
+    assert "出生日期" in detail and "姓名" in detail
+    assert NAMESAKE_1 not in detail  # ID numbers masked

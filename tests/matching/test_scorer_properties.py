@@ -1,0 +1,103 @@
+"""Properties of the name keys and of the pairwise model, under random inputs."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from liushou.matching.config import MatchingConfig
+from liushou.matching.model import COMPARISONS, fit, register_functions, score
+from liushou.matching.names import pinyin_keys, simplified
+from liushou.sources.names import normalise_names
+
+SIMPLE = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林郑罗伟芳静婧明晓国华强丽军"
+TRADITIONAL = "張劉陳楊黃趙吳週孫馬鄭羅偉靜曉國華強麗軍"
+names = st.text(alphabet=SIMPLE + TRADITIONAL, min_size=2, max_size=4)
+births = st.dates(min_value=date(2008, 1, 1), max_value=date(2023, 12, 31))
+
+
+@given(st.lists(names, min_size=1, max_size=20))
+def test_simplified_is_idempotent(values):
+    once = simplified(pd.Series(values, dtype="string"))
+    assert once.tolist() == simplified(once).tolist()
+
+
+@given(st.lists(names, min_size=1, max_size=20))
+def test_pinyin_key_of_a_traditional_name_is_that_of_its_simplified_form(values):
+    text = pd.Series(values, dtype="string")
+    assert (
+        pinyin_keys(simplified(text)).tolist() == pinyin_keys(simplified(simplified(text))).tolist()
+    )
+
+
+@given(st.lists(st.tuples(names, names), min_size=1, max_size=30))
+def test_rf_sim_is_symmetric_and_one_on_identical_names(pairs):
+    con = duckdb.connect()
+    register_functions(con)
+    frame = pd.DataFrame(pairs, columns=["a", "b"])
+    con.register("p", frame)
+    rows = con.sql("SELECT rf_sim(a, b), rf_sim(b, a), rf_sim(a, a) FROM p").fetchall()
+    for ab, ba, aa in rows:
+        assert ab == pytest.approx(ba) and aa == 1.0
+
+
+def _records(rows: list[tuple[str, date, str]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["name", "birth_date", "sex"])
+    frame["unique_id"] = [f"r:{i}" for i in range(len(frame))]
+    frame["name_s"] = simplified(normalise_names(frame["name"].astype("string")))
+    frame["name_key"] = pinyin_keys(frame["name_s"])
+    frame["surname_key"] = frame["name_key"].str.split(" ").str[0]
+    frame["birth_ymd"] = pd.to_datetime(frame["birth_date"]).dt.strftime("%Y%m%d")
+    frame["birth_year"] = pd.to_datetime(frame["birth_date"]).dt.year
+    for column in ("county", "id18", "id_region", "guardian_name", "father_name", "mother_name"):
+        frame[column] = None
+    frame["county"] = "350303"
+    frame["id_valid"] = False
+    return frame
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(names, births, st.sampled_from(["男", "女"])), min_size=2, max_size=8))
+def test_pair_scores_are_symmetric(rows):
+    con = duckdb.connect()
+    con.register("recs_df", _records(rows))
+    con.execute("CREATE TABLE recs AS SELECT * FROM recs_df")
+    model = fit(con, "recs", expected_matches=1, config=MatchingConfig())
+    ids = [f"r:{i}" for i in range(len(rows))]
+    forward = [(a, b) for i, a in enumerate(ids) for b in ids[i + 1 :]]
+    pairs = pd.DataFrame(
+        forward + [(b, a) for a, b in forward], columns=["unique_id_l", "unique_id_r"]
+    )
+    con.register("pairs_df", pairs)
+    con.execute("CREATE TABLE pairs AS SELECT * FROM pairs_df")
+    score(model, con, "pairs", "scored")
+    got = con.sql("""
+        SELECT least(unique_id_l, unique_id_r) AS a, greatest(unique_id_l, unique_id_r) AS b,
+               count(DISTINCT round(match_probability, 12)) AS n
+        FROM scored GROUP BY ALL
+    """).fetchall()
+    assert all(n == 1 for _, _, n in got)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(names, births, st.sampled_from(["spaces", "fullwidth_space", "traditional"]))
+def test_names_equal_after_normalisation_compare_at_the_top_level(name, born, variant):
+    simple = simplified(pd.Series([name], dtype="string")).iloc[0]
+    typed = {
+        "spaces": " ".join(simple),  # 王 小 明
+        "fullwidth_space": simple[0] + "\u3000" + simple[1:],  # ideographic space
+        "traditional": name,  # as typed, possibly in traditional characters
+    }[variant]
+    con = duckdb.connect()
+    con.register("recs_df", _records([(simple, born, "男"), (typed, born, "男")]))
+    con.execute("CREATE TABLE recs AS SELECT * FROM recs_df")
+    model = fit(con, "recs", expected_matches=1, config=MatchingConfig())
+    con.execute("CREATE TABLE pairs AS SELECT 'r:0' AS unique_id_l, 'r:1' AS unique_id_r")
+    score(model, con, "pairs", "scored")
+    top = sum(1 for lv in dict(COMPARISONS)["name"] if not lv.get("is_null_level")) - 1
+    assert con.sql("SELECT level_name FROM scored").fetchall() == [(top,)]
