@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import duckdb
+import duckdb.func
 import pyarrow as pa
 import pyarrow.compute as pc
 from rapidfuzz import process
