@@ -1,11 +1,9 @@
 """Records in one comparable shape, and the candidate pairs worth comparing.
 
 Comparing every school row with every household child is quadratic; blocking keeps the
-pairs that share something a typist rarely gets wrong twice over: the birth date with
-the surname's sound, the name's sound with the birth year, the name's sound with the
-month and day (a mistyped year), the birth date with the county, or the region and
-birth-date part of an ID number. A true pair missed by one rule is found by another
-unless two fields are damaged at once.
+pairs that share something a typist rarely gets wrong twice over (see
+:data:`BLOCKING_RULES`). A true pair missed by one rule is found by another unless two
+fields are damaged at once.
 """
 
 from __future__ import annotations
@@ -18,14 +16,40 @@ from liushou.matching.names import pinyin_keys, simplified
 from liushou.quarters import add_months
 
 BLOCKING_RULES: dict[str, str] = {
-    "birth_date+surname": "l.birth_ymd = r.birth_ymd AND l.surname_key = r.surname_key",
-    "name_sound+year": "l.name_key = r.name_key AND l.birth_year = r.birth_year",
-    "name_sound+month_day": "l.name_key = r.name_key AND l.birth_md = r.birth_md",
-    "birth_date+county": "l.birth_ymd = r.birth_ymd AND l.county = r.county",
+    "county+birth_date": "l.county = r.county AND l.birth_ymd = r.birth_ymd",
+    "county+name_sound+year": (
+        "l.county = r.county AND l.name_key = r.name_key AND l.birth_year = r.birth_year"
+    ),
+    "county+name_sound+month_day": (
+        "l.county = r.county AND l.name_key = r.name_key AND l.birth_md = r.birth_md"
+    ),
+    "name_sound+birth_date": "l.name_key = r.name_key AND l.birth_ymd = r.birth_ymd",
+    "name+year+month": (
+        "l.name_s = r.name_s AND l.birth_year = r.birth_year "
+        "AND substr(l.birth_md, 1, 2) = substr(r.birth_md, 1, 2)"
+    ),
+    "name+year+day": (
+        "l.name_s = r.name_s AND l.birth_year = r.birth_year "
+        "AND substr(l.birth_md, 3, 2) = substr(r.birth_md, 3, 2)"
+    ),
+    "name+month_day": "l.name_s = r.name_s AND l.birth_md = r.birth_md",
+    "name+year+month_day_swapped": (
+        "l.name_s = r.name_s AND l.birth_year = r.birth_year "
+        "AND substr(l.birth_md, 1, 2) = substr(r.birth_md, 3, 2) "
+        "AND substr(l.birth_md, 3, 2) = substr(r.birth_md, 1, 2)"
+    ),
     "id_region_birth": "l.id_region_birth = r.id_region_birth",
 }
+"""Every rule is local, or narrow enough to stay small at any size: the county (a
+child's school is in the household county nine times in ten) with the birth date or
+the name's sound; across counties, the name's sound with the exact birth date, the exact
+name with two of the three parts of the birth date (one mistyped digit) or with day and
+month swapped, or the region and birth-date part of an ID number. Candidates per row
+then do not grow with the area's size, so matching a province costs about as much per
+child as matching a county."""
 
-_EXCEL_PREFIX = r"^([0-9])\.([0-9]+)[eE]\+?17$"
+ADULT_AGE_YEARS = 18
+"""Household members old enough to be a school's recorded guardian (grandparents, uncles)."""
 
 CHILD_AGE_SPAN_YEARS = 19
 """Household persons compared with child records: under 18 on R, and a year of margin
@@ -39,21 +63,26 @@ def build_records(con: duckdb.DuckDBPyConnection, s: str, reference: date) -> No
     the rows the deterministic passes left for the model.
     """
     oldest = add_months(reference, -12 * CHILD_AGE_SPAN_YEARS)
+    adult_born_by = add_months(reference, -12 * ADULT_AGE_YEARS)
     con.execute(f"""
         CREATE OR REPLACE TABLE {s}.m_records AS
         SELECT 'h:' || person_id AS unique_id, 'hukou' AS kind, person_id, NULL::BIGINT AS rid,
                name, birth_date, sex, county_code AS county, person_id AS id18,
-               id_valid, left(person_id, 6) AS id_region, NULL::VARCHAR AS guardian_name,
-               father_name, mother_name, household_id, false AS residual
-        FROM {s}.persons_hukou WHERE birth_date > DATE '{oldest}'
+               id_valid,
+               nullif(list_sort(list_distinct(list_filter(
+                   list_concat([father_name, mother_name], coalesce(a.adults, [])),
+                   lambda x: x IS NOT NULL))), []) AS family_names,
+               household_id, false AS residual
+        FROM {s}.persons_hukou p
+        LEFT JOIN (
+            SELECT household_id, list(DISTINCT name) AS adults FROM {s}.persons_hukou
+            WHERE birth_date <= DATE '{adult_born_by}' GROUP BY household_id
+        ) a USING (household_id)
+        WHERE p.birth_date > DATE '{oldest}'
         UNION ALL
         SELECT 'r:' || r.rid, r.source, NULL, r.rid, r.name, r.birth_date, r.sex, r.county,
                r.id18, r.id18_valid,
-               coalesce(left(r.id18, 6),
-                        CASE WHEN regexp_matches(r.id_raw, '{_EXCEL_PREFIX}')
-                             THEN left(regexp_replace(r.id_raw, '{_EXCEL_PREFIX}', '\\1\\2'), 6)
-                        END),
-               r.guardian_name, NULL, NULL, NULL,
+               CASE WHEN r.guardian_name IS NOT NULL THEN [r.guardian_name] END, NULL,
                r.rid IN (SELECT rid FROM {s}.m_residual)
         FROM {s}.m_rows r
     """)

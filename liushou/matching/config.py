@@ -16,13 +16,20 @@ class MatchingConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    accept_score: float = Field(0.95, gt=0, le=1)
+    accept_score: float = Field(0.90, gt=0, le=1)
     """Lowest match score that links a row to a person without review: the posterior
     probability that the row is this person and no other candidate."""
 
     review_min_score: float = Field(0.5, gt=0, le=1)
     """Lower bound of the review band; also the 不重 check's threshold for a probable
     duplicate pair on the register (rules.md)."""
+
+    candidate_min_score: float = Field(0.01, gt=0, lt=1)
+    """An ambiguous match lists every candidate scoring at least this (and always the best)."""
+
+    initial_match_share: float = Field(0.9, gt=0, lt=1)
+    """Starting value of π, the share of rows without a usable ID that are some household
+    child; re-estimated from the rows on every run."""
 
     corrected_id_score: float = Field(0.98, gt=0, le=1)
     """Score of a link through a repaired ID number whose name and birth date agree."""
@@ -44,8 +51,11 @@ class MatchingConfig(BaseModel):
     log2(floor) against a pair, never forbids it."""
 
     min_records_for_em: int = Field(2000, ge=0)
-    """Below this many records the data are too few to re-estimate m: the documented
-    starting values of ``model.py`` are kept."""
+    """Below this many household persons the data are too few to re-estimate the model:
+    the documented starting values of ``model.py`` are kept."""
+
+    min_rows_for_em: int = Field(500, ge=0)
+    """Below this many source rows the model is not re-estimated either."""
 
     @model_validator(mode="after")
     def _band(self) -> MatchingConfig:

@@ -17,6 +17,7 @@ rapidfuzz, registered as a vectorised DuckDB function that Splink's SQL calls.
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,10 +44,7 @@ RECORD_COLUMNS = (
     "county",
     "id18",
     "id_valid",
-    "id_region",
-    "guardian_name",
-    "father_name",
-    "mother_name",
+    "family_names",
 )
 """What the model reads of every record (household person or source row)."""
 
@@ -133,32 +131,29 @@ COMPARISONS: tuple[tuple[str, list[dict[str, Any]]], ...] = (
     (
         "id_number",
         [
-            _null("id18", "id_region"),
+            _null("id18"),
             _level(
                 "NOT (id_valid_l AND id_valid_r) AND hamming(id18_l, id18_r) <= 2",
                 "一两位之差（输错）one or two characters mistyped",
                 0.5,
                 0.000001,
             ),
-            _level(
-                "coalesce(substr(id18_l, 1, 6), id_region_l) = "
-                "coalesce(substr(id18_r, 1, 6), id_region_r)",
-                "同地区 same region",
-                0.4,
-                0.5,
-            ),
-            _level("ELSE", "不同 different", 0.1, 0.499999),
+            _level("ELSE", "不同 different", 0.5, 0.999999),
         ],
     ),
     (
         "family",
         [
-            _null("guardian_name", "father_name", "mother_name"),
+            {
+                "sql_condition": "family_names_l IS NULL OR family_names_r IS NULL OR "
+                "(len(family_names_l) = 1 AND len(family_names_r) = 1 "
+                "AND family_names_l <> family_names_r)",
+                "label_for_charts": "missing",
+                "is_null_level": True,
+            },
             _level(
-                "guardian_name_l IN (father_name_r, mother_name_r, guardian_name_r) "
-                "OR guardian_name_r IN (father_name_l, mother_name_l) "
-                "OR father_name_l = father_name_r OR mother_name_l = mother_name_r",
-                "父母或监护人同名 a parent or guardian named alike",
+                "len(list_intersect(family_names_l, family_names_r)) > 0",
+                "父母或监护人同名 a parent, guardian or household adult named alike",
                 0.7,
                 0.005,
             ),
@@ -169,8 +164,10 @@ COMPARISONS: tuple[tuple[str, list[dict[str, Any]]], ...] = (
 """Fields and their levels, in decreasing specificity, with documented starting values.
 
 The ID number counts only as a typo of the other (one side failing its check, at most
-two characters off) or by its region: its birth-date part would repeat the birth-date
-field, and two valid numbers close together are as often twins as anything else.
+two characters off): its region and birth-date parts would repeat the county and
+birth-date fields (evidence counted twice), and two valid numbers close together are as
+often twins as anything else. Two schools that each name one guardian may name different
+adults of one family (the father at one, the mother at the other): that says nothing.
 Starting values:
 m, the share of same-child pairs at the level, and u, its share among pairs of
 different children. Pinyin collides often in Chinese (王静 王晶 王婧 王靖), so sounding
@@ -211,28 +208,61 @@ class FittedModel:
     linker: Linker
     db: DuckDBAPI
     prior: float
+    """λ: the chance that a source row and a household person drawn at random are one
+    child, about one in the number of household persons."""
+    datasets: tuple[str, str]
+    """Splink's names of the two inputs (household persons, source rows)."""
 
     def as_json(self) -> str:
         return json.dumps(self.linker.misc.save_model_to_json(), ensure_ascii=False, indent=1)
 
+    def join_key(self, unique_id: str) -> str:
+        """SQL: the key Splink joins a record on, from its ``h:``/``r:`` unique id."""
+        hukou, rows = self.datasets
+        return (
+            f"CASE WHEN starts_with({unique_id}, 'h:') THEN '{hukou}' ELSE '{rows}' END"
+            f" || '-__-' || {unique_id}"
+        )
 
-def fit(
-    con: duckdb.DuckDBPyConnection, records: str, expected_matches: int, config: MatchingConfig
-) -> FittedModel:
-    """Fit the model on ``records`` (a table with :data:`RECORD_COLUMNS`).
 
-    The prior λ is the chance that two records drawn at random are one child: about one
-    household person per source row, among all pairs of records.
+def fit(con: duckdb.DuckDBPyConnection, records: str, config: MatchingConfig) -> FittedModel:
+    """Fit the model on ``records`` (a table with :data:`RECORD_COLUMNS` and ``kind``).
+
+    The model links source rows to household persons (Splink's ``link_only``), so it is
+    fitted on pairs across the two sides only: pairs of household persons (twins share
+    a birthday, a county and parents) would teach it that such pairs are one child.
+
+    It is fitted on all source rows, not only on those left without a usable ID number:
+    those are noisier, but fitted on them alone the model learns so high a rate of
+    homophones that the one twin whose name a row spells exactly no longer stands out
+    from the other (measured on the benchmark: see benchmarks/README.md).
     """
     register_functions(con)
-    n = con.sql(f"SELECT count(*) FROM {records}").fetchall()[0][0]
-    large = n >= config.min_records_for_em
-    pairs = max(n * (n - 1) / 2, 1.0)
-    prior = min(max(expected_matches, 1) / pairs, 0.5)
+    rows_filter = "kind <> 'hukou'"
+    counts = dict(
+        con.sql(
+            f"SELECT kind = 'hukou', count(*) FROM {records} "
+            f"WHERE kind = 'hukou' OR ({rows_filter}) GROUP BY 1"
+        ).fetchall()
+    )
+    persons, rows = counts.get(True, 0), counts.get(False, 0)
+    large = persons >= config.min_records_for_em and rows >= config.min_rows_for_em
+    prior = min(1 / max(persons, 1), 0.5)
+    tag = uuid.uuid4().hex[:8]
+    datasets = (f"liushou_persons_{tag}", f"liushou_rows_{tag}")
     db = DuckDBAPI(connection=con)
-    sdf = db.register(con.table(records))
+    inputs = [
+        db.register(
+            con.sql(f"SELECT * FROM {records} WHERE kind = 'hukou'"),
+            dataset_display_name=datasets[0],
+        ),
+        db.register(
+            con.sql(f"SELECT * FROM {records} WHERE {rows_filter}"),
+            dataset_display_name=datasets[1],
+        ),
+    ]
     settings = SettingsCreator(
-        link_type="dedupe_only",
+        link_type="link_only",
         unique_id_column_name="unique_id",
         probability_two_random_records_match=prior,
         comparisons=[
@@ -246,12 +276,15 @@ def fit(
         em_convergence=config.em_convergence,
         max_iterations=config.em_max_iterations,
     )
-    linker = Linker(sdf, settings, log_level="WARNING")
-    if large:
+    linker = Linker(inputs, settings, log_level="WARNING")
+    if large and persons and rows:
         linker.training.estimate_u_using_random_sampling(
             max_pairs=config.u_sample_pairs, seed=config.seed
         )
-        for rule in (block_on("birth_ymd", "county"), block_on("name_key", "birth_year")):
+        for rule in (
+            block_on("birth_ymd", "county"),
+            block_on("name_key", "birth_year", "county"),
+        ):
             try:
                 linker.training.estimate_parameters_using_expectation_maximisation(
                     rule, fix_probability_two_random_records_match=True
@@ -259,11 +292,11 @@ def fit(
             except Exception:
                 continue
         linker = Linker(
-            sdf,
+            inputs,
             _floored(linker.misc.save_model_to_json(), config.min_level_share),
             log_level="WARNING",
         )
-    return FittedModel(linker=linker, db=db, prior=prior)
+    return FittedModel(linker=linker, db=db, prior=prior, datasets=datasets)
 
 
 U_FLOOR = 1e-7
@@ -287,16 +320,23 @@ def _floored(model: dict[str, Any], floor: float) -> dict[str, Any]:
     return model
 
 
+TF_COLUMNS = {"同名": "name_s", "同音": "name_key"}
+"""The same characters are weighed by how common the name is, the same sound by how
+common the sound is: 张伟 agrees by chance far more often than 欧阳修, and many names
+share the pinyin ``zhang wei``."""
+
+
 def _with_tf(
     name: str, levels: list[dict[str, Any]], large: bool
 ) -> list[ComparisonLevelCreator | dict[str, Any]]:
-    """The name's exact level gains a term-frequency adjustment, once frequencies mean
-    something: in a handful of records every name looks rare or common by accident."""
+    """The name's exact and same-sound levels gain term-frequency adjustments once
+    frequencies mean something: in a handful of records every name looks rare or common
+    by accident."""
     if name != "name" or not large:
         return list[ComparisonLevelCreator | dict[str, Any]](levels)
     return [
-        {**lv, "tf_adjustment_column": "name_s"}
-        if lv.get("label_for_charts", "").startswith("同名")
+        {**lv, "tf_adjustment_column": TF_COLUMNS[lv["label_for_charts"][:2]]}
+        if lv.get("label_for_charts", "")[:2] in TF_COLUMNS
         else lv
         for lv in levels
     ]
@@ -307,8 +347,8 @@ def score(model: FittedModel, con: duckdb.DuckDBPyConnection, pairs: str, out: s
     match probability, match weight and each field's level and weight (the evidence)."""
     con.execute(f"""
         CREATE OR REPLACE TABLE {pairs}_keys AS
-        SELECT DISTINCT 'candidate' AS match_key, unique_id_l AS join_key_l,
-               unique_id_r AS join_key_r
+        SELECT DISTINCT 'candidate' AS match_key, {model.join_key("unique_id_l")} AS join_key_l,
+               {model.join_key("unique_id_r")} AS join_key_r
         FROM {pairs}
     """)
     registered = model.db.register(con.table(f"{pairs}_keys"))

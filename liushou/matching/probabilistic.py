@@ -1,16 +1,25 @@
 """Rows without a usable ID number, linked by the fitted model.
 
-Each candidate pair has a match probability from the model. A row is at most one
-person, so the probability that it is candidate k *and no other* is
-odds_k / (1 + Σ odds_j): the row's ``match_score``. A row links when that score reaches
-``accept_score``; a row that fits one or more persons plausibly (a candidate's pairwise
-probability at or above ``review_min_score``) but none decisively (twins, namesakes)
-becomes an ``ambiguous_match`` listing every candidate with its score and evidence.
+A row is either one of the N household children, each equally likely beforehand, or
+nobody here (a child without household registration in this area). With π the share
+of such rows that are someone, and BF_k the Bayes factor of candidate k (the product of
+m/u over the fields), the probability that the row is k and nobody else is
+
+    π·BF_k/N  /  (π·Σ_j BF_j/N + 1 − π),
+
+the row's ``match_score``. π is estimated by expectation maximisation over the rows
+themselves. A row links when its score reaches ``accept_score``; a row that is probably
+someone (the sum over candidates at or above ``review_min_score``) but not decisively
+one of them (twins, namesakes) becomes an ``ambiguous_match`` listing its candidates
+with their scores and evidence.
 """
 
 from __future__ import annotations
 
+import math
+
 import duckdb
+import numpy as np
 
 from liushou.matching.blocking import candidate_pairs
 from liushou.matching.config import MatchingConfig
@@ -24,7 +33,8 @@ FIELD_LABELS = {
     "id_number": "身份证号",
     "family": "父母/监护人",
 }
-MAX_ODDS_PROBABILITY = 1 - 1e-12
+MAX_FIELD_WEIGHT = 200.0
+"""Weights above this (in bits) are certain beyond any rounding; the cap keeps 2^w finite."""
 
 
 def _q(con: duckdb.DuckDBPyConnection, sql: str) -> None:
@@ -63,30 +73,50 @@ def _oriented(scores: str, left_kind: str) -> str:
 
 def link_residual(
     con: duckdb.DuckDBPyConnection, s: str, model: FittedModel, config: MatchingConfig
-) -> None:
+) -> float:
+    """Link the residual rows; return π, the estimated share of them that are a
+    household child at all."""
     candidate_pairs(
         con, s, f"{s}.m_pairs_rows", "{t}.residual", "{t}.kind = 'hukou'", ordered=False
     )
     score(model, con, f"{s}.m_pairs_rows", f"{s}.m_scores_rows")
+    prior_weight = math.log2(model.prior / (1 - model.prior))
     _q(
         con,
         f"""
         CREATE OR REPLACE TABLE {s}.m_candidates AS
-        WITH c AS (
-            SELECT CAST(substr(uid_a, 3) AS BIGINT) AS rid, substr(uid_b, 3) AS person_id,
-                   match_probability AS p, {evidence_sql()} AS evidence,
-                   level_name, level_birth_date
-            FROM ({_oriented(f"{s}.m_scores_rows", "r:")})
-        ),
-        o AS (
-            SELECT *, least(p, {MAX_ODDS_PROBABILITY}) / (1 - least(p, {MAX_ODDS_PROBABILITY}))
-                   AS odds
-            FROM c
-        )
-        SELECT *, odds / (1 + sum(odds) OVER (PARTITION BY rid)) AS posterior,
-               row_number() OVER (PARTITION BY rid ORDER BY odds DESC, person_id) AS rank,
-               max(p) OVER (PARTITION BY rid) AS best_p
-        FROM o
+        SELECT CAST(substr(uid_a, 3) AS BIGINT) AS rid, substr(uid_b, 3) AS person_id,
+               match_probability AS p,
+               pow(2, least(match_weight - ({prior_weight}), {MAX_FIELD_WEIGHT})) AS bayes_factor,
+               {evidence_sql()} AS evidence, level_name, level_birth_date
+        FROM ({_oriented(f"{s}.m_scores_rows", "r:")})
+    """,
+    )
+    persons = con.sql(f"SELECT count(*) FROM {s}.m_records WHERE kind = 'hukou'").fetchall()[0][0]
+    evidence = (
+        con.sql(f"""
+        SELECT coalesce(sum(c.bayes_factor), 0) AS total
+        FROM {s}.m_residual r LEFT JOIN {s}.m_candidates c USING (rid)
+        GROUP BY r.rid
+    """)
+        .df()["total"]
+        .to_numpy(dtype=float)
+    )
+    share = match_share(evidence / max(persons, 1), config)
+    _q(
+        con,
+        f"""
+        CREATE OR REPLACE TABLE {s}.m_candidates AS
+        SELECT *,
+               {share} * bayes_factor / {persons}
+                 / ({share} * sum(bayes_factor) OVER (PARTITION BY rid) / {persons}
+                    + 1 - {share}) AS posterior,
+               {share} * sum(bayes_factor) OVER (PARTITION BY rid) / {persons}
+                 / ({share} * sum(bayes_factor) OVER (PARTITION BY rid) / {persons}
+                    + 1 - {share}) AS fits_someone,
+               row_number() OVER (PARTITION BY rid ORDER BY bayes_factor DESC, person_id)
+                 AS rank
+        FROM {s}.m_candidates
     """,
     )
     exact_name = _top_level("name")
@@ -108,7 +138,7 @@ def link_residual(
         f"""
         CREATE OR REPLACE TEMP TABLE m_review AS
         SELECT DISTINCT rid FROM {s}.m_candidates
-        WHERE best_p >= {config.review_min_score}
+        WHERE fits_someone >= {config.review_min_score}
           AND rid NOT IN (SELECT rid FROM {s}.m_links)
     """,
     )
@@ -126,11 +156,31 @@ def link_residual(
         FROM {s}.m_candidates c JOIN m_review v USING (rid)
         JOIN {s}.m_rows r USING (rid)
         JOIN {s}.persons_hukou p ON p.person_id = c.person_id
-        WHERE c.p >= {config.review_min_score} AND r.source <> 'previous_register'
+        WHERE (c.posterior >= {config.candidate_min_score} OR c.rank = 1)
+          AND r.source <> 'previous_register'
         GROUP BY c.rid
     """,
     )
     _q(con, f"INSERT INTO {s}.m_settled SELECT rid, 'ambiguous' FROM m_review")
+    return share
+
+
+def match_share(evidence: np.ndarray, config: MatchingConfig) -> float:
+    """π, the share of residual rows that are some household child, by EM.
+
+    ``evidence`` holds, per row, the summed Bayes factors of its candidates divided by
+    the number of household persons: the likelihood of "one of them" against "nobody
+    here". Rows without an ID number are where children without household registration
+    gather, so π is estimated on them, not borrowed from rows with IDs.
+    """
+    share = config.initial_match_share
+    for _ in range(config.em_max_iterations * 4):
+        fits = share * evidence / (share * evidence + 1 - share) if len(evidence) else evidence
+        updated = float(np.clip(fits.mean() if len(evidence) else share, 0.01, 0.999))
+        if abs(updated - share) < config.em_convergence:
+            return updated
+        share = updated
+    return share
 
 
 def _top_level(comparison: str) -> int:

@@ -19,6 +19,7 @@ Everything is written to the run's stage schema: ``persons``, ``links``,
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import duckdb
@@ -50,6 +51,10 @@ class MatchReport:
     surrogates_minted: int = 0
     aliases: int = 0
     quarantined: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds per pass, for the benchmark and the run log."""
+    match_share: float = 0.0
+    """π: the estimated share of rows without a usable ID that are a household child."""
 
 
 def register_macros(con: duckdb.DuckDBPyConnection) -> None:
@@ -73,6 +78,8 @@ def resolve_persons(
     warehouse's ``main.surrogates`` and ``main.person_alias``.
     """
     s = schema
+    timings: dict[str, float] = {}
+    clock = _Clock(timings)
     register_macros(con)
     _q(
         con,
@@ -85,16 +92,20 @@ def resolve_persons(
 
     deterministic.hukou_persons(con, s)
     deterministic.child_rows(con, s)
+    clock("rows")
     deterministic.exact_ids(con, s)
     deterministic.repaired_ids(con, s, config)
     deterministic.residual_rows(con, s)
+    clock("exact and repaired ids")
 
     build_records(con, s, quarter.reference_date)
-    rows = con.sql(f"SELECT count(*) FROM {s}.m_rows").fetchall()[0][0]
-    model = fit(con, f"{s}.m_records", expected_matches=rows, config=config)
+    clock("records")
+    model = fit(con, f"{s}.m_records", config=config)
     _q(con, f"CREATE OR REPLACE TABLE {s}.match_model (model_json VARCHAR)")
     con.execute(f"INSERT INTO {s}.match_model VALUES (?)", [model.as_json()])
-    probabilistic.link_residual(con, s, model, config)
+    clock("fit model")
+    share = probabilistic.link_residual(con, s, model, config)
+    clock("link residual rows")
 
     identity.own_ids(con, s)
     probabilistic.score_unresolved_pairs(con, s, model, config)
@@ -102,13 +113,30 @@ def resolve_persons(
     identity.surrogates(con, s, quarter)
     identity.aliases(con, s, quarter)
     identity.previous_register(con, s, quarter)
+    clock("persons and surrogates")
 
     _hukou_invalid(con, s)
     probabilistic.score_household_pairs(con, s, model, config)
+    clock("household pairs")
     quarantined = parent_rows(con, s)
     _links(con, s)
     _persons(con, s)
-    return _report(con, s, quarantined)
+    clock("parents and links")
+    report = _report(con, s, quarantined)
+    report.timings = timings
+    report.match_share = share
+    return report
+
+
+class _Clock:
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def __call__(self, step: str) -> None:
+        now = time.perf_counter()
+        self.timings[step] = round(now - self.last, 2)
+        self.last = now
 
 
 def _report(con: duckdb.DuckDBPyConnection, s: str, quarantined: int) -> MatchReport:

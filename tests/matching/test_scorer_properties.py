@@ -48,16 +48,18 @@ def test_rf_sim_is_symmetric_and_one_on_identical_names(pairs):
 
 def _records(rows: list[tuple[str, date, str]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["name", "birth_date", "sex"])
-    frame["unique_id"] = [f"r:{i}" for i in range(len(frame))]
+    frame["unique_id"] = [f"{'h' if i % 2 == 0 else 'r'}:{i}" for i in range(len(frame))]
+    frame["kind"] = ["hukou" if i % 2 == 0 else "xueji" for i in range(len(frame))]
     frame["name_s"] = simplified(normalise_names(frame["name"].astype("string")))
     frame["name_key"] = pinyin_keys(frame["name_s"])
     frame["surname_key"] = frame["name_key"].str.split(" ").str[0]
     frame["birth_ymd"] = pd.to_datetime(frame["birth_date"]).dt.strftime("%Y%m%d")
     frame["birth_year"] = pd.to_datetime(frame["birth_date"]).dt.year
-    for column in ("county", "id18", "id_region", "guardian_name", "father_name", "mother_name"):
+    for column in ("county", "id18"):
         frame[column] = None
     frame["county"] = "350303"
     frame["id_valid"] = False
+    frame["family_names"] = None
     return frame
 
 
@@ -66,9 +68,12 @@ def _records(rows: list[tuple[str, date, str]]) -> pd.DataFrame:
 def test_pair_scores_are_symmetric(rows):
     con = duckdb.connect()
     con.register("recs_df", _records(rows))
-    con.execute("CREATE TABLE recs AS SELECT * FROM recs_df")
-    model = fit(con, "recs", expected_matches=1, config=MatchingConfig())
-    ids = [f"r:{i}" for i in range(len(rows))]
+    con.execute(
+        "CREATE TABLE recs AS SELECT * REPLACE (CAST(family_names AS VARCHAR[]) AS family_names) "
+        "FROM recs_df"
+    )
+    model = fit(con, "recs", config=MatchingConfig())
+    ids = [f"{'h' if i % 2 == 0 else 'r'}:{i}" for i in range(len(rows))]
     forward = [(a, b) for i, a in enumerate(ids) for b in ids[i + 1 :]]
     pairs = pd.DataFrame(
         forward + [(b, a) for a, b in forward], columns=["unique_id_l", "unique_id_r"]
@@ -95,9 +100,12 @@ def test_names_equal_after_normalisation_compare_at_the_top_level(name, born, va
     }[variant]
     con = duckdb.connect()
     con.register("recs_df", _records([(simple, born, "男"), (typed, born, "男")]))
-    con.execute("CREATE TABLE recs AS SELECT * FROM recs_df")
-    model = fit(con, "recs", expected_matches=1, config=MatchingConfig())
-    con.execute("CREATE TABLE pairs AS SELECT 'r:0' AS unique_id_l, 'r:1' AS unique_id_r")
+    con.execute(
+        "CREATE TABLE recs AS SELECT * REPLACE (CAST(family_names AS VARCHAR[]) AS family_names) "
+        "FROM recs_df"
+    )
+    model = fit(con, "recs", config=MatchingConfig())
+    con.execute("CREATE TABLE pairs AS SELECT 'h:0' AS unique_id_l, 'r:1' AS unique_id_r")
     score(model, con, "pairs", "scored")
     top = sum(1 for lv in dict(COMPARISONS)["name"] if not lv.get("is_null_level")) - 1
     assert con.sql("SELECT level_name FROM scored").fetchall() == [(top,)]
