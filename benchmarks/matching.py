@@ -396,10 +396,13 @@ def print_run(run: dict[str, Any], console: Any) -> None:
 
     from liushou.data.noisy import KINDS
 
-    kinds = Table(title="Per noise kind (outcome: the share that reached `expected`)")
+    kinds = Table(
+        title="Per noise kind (outcome: the share that reached `expected`; for link kinds the "
+        "recall, with precision and F1 of the kind's links)"
+    )
     kinds.show_edge = False
     headers = ("kind", "expected", "rows", "linked", "correct", "wrong", "review", "unlinked",
-               "outcome", "bar")  # fmt: skip
+               "outcome", "precision", "F1", "bar")  # fmt: skip
     for col in headers:
         kinds.add_column(col, justify="left" if col in ("kind", "expected") else "right",
                          no_wrap=True)  # fmt: skip
@@ -411,7 +414,7 @@ def print_run(run: dict[str, Any], console: Any) -> None:
         kinds.add_row(
             k["noise"], k["expected"], _fmt(k["rows"]), _fmt(k["linked"]), _fmt(k["correct"]),
             _fmt(k["wrong"]), _fmt(k["reviewed"]), _fmt(k["unlinked"]), _fmt(k["outcome"], 3),
-            verdict,
+            _fmt(k.get("precision"), 4), _fmt(k.get("f1"), 4), verdict,
         )  # fmt: skip
     console.print(kinds)
 

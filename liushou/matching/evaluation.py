@@ -107,7 +107,8 @@ def link_metrics(
     right counts as correct, a wrong one as wrong); recall is over the rows expected to
     link. Per kind, ``outcome`` is the share that reached the expected outcome: recall
     for ``link`` kinds, the share sent to review for ``review`` kinds, the share left
-    unlinked for ``unlinked`` kinds.
+    unlinked for ``unlinked`` kinds; ``precision`` is over the kind's linked rows and
+    ``f1`` combines the two for ``link`` kinds.
     """
     o = outcomes(links, truth, hukou_ids)
     expect_link = (o["expected"] == "link").to_numpy()
@@ -147,12 +148,20 @@ def link_metrics(
         default=kinds["unlinked"],
     )
     kinds["outcome"] = reached / kinds["rows"]
+    kinds["precision"] = np.where(
+        kinds["linked"] > 0, kinds["correct"] / kinds["linked"].where(kinds["linked"] > 0), np.nan
+    )
+    kinds["f1"] = np.where(
+        kinds["expected"] == "link",
+        2 * kinds["precision"] * kinds["outcome"] / (kinds["precision"] + kinds["outcome"]),
+        np.nan,
+    )
     kinds["measure"] = kinds["expected"].map(
         {"link": "recall", "review": "review_share", "unlinked": "unlinked_share"}
     )
     counts = ["rows", "linked", "correct", "wrong", "reviewed", "unlinked"]
     kinds[counts] = kinds[counts].astype("int64")
-    return overall, kinds[["noise", "expected", *counts, "outcome", "measure"]]
+    return overall, kinds[["noise", "expected", *counts, "outcome", "measure", "precision", "f1"]]
 
 
 def _pairs(sizes: pd.Series | np.ndarray) -> int:

@@ -25,7 +25,7 @@ def _empty() -> pd.DataFrame:
     )
 
 
-RepairKind = Literal["digit", "check_digit", "swap", "trailing_000", "century"]
+RepairKind = Literal["digit", "check_digit", "swap", "trailing_000"]
 
 WEIGHTS = np.array([pow(2, 17 - i, 11) for i in range(18)], dtype=np.int64)
 _INVERSE = {w: pow(int(w), -1, 11) for w in set(WEIGHTS.tolist())}
@@ -129,18 +129,3 @@ def candidates(ids: pd.Series) -> pd.DataFrame:
     )
     born = pd.to_datetime(out["candidate"].str.slice(6, 14), format="%Y%m%d", errors="coerce")
     return out[born.notna()].drop_duplicates(["source_index", "candidate"]).reset_index(drop=True)
-
-
-def legacy_candidates(ids15: pd.Series) -> pd.DataFrame:
-    """Both centuries for 15-digit numbers whose row gave no birth date to choose one."""
-    ids15 = ids15.dropna().astype(str)
-    ids15 = ids15[ids15.str.fullmatch(r"\d{15}")]
-    rows = []
-    for century in ("19", "20"):
-        body = ids15.str.slice(0, 6) + century + ids15.str.slice(6, 15)
-        d = _digits((body + "0").to_numpy())
-        d[:, 17] = check_char(d[:, :17])
-        rows.append(
-            pd.DataFrame({"source_index": ids15.index, "candidate": _to_text(d), "kind": "century"})
-        )
-    return pd.concat(rows, ignore_index=True)

@@ -188,7 +188,14 @@ def _links(con: duckdb.DuckDBPyConnection, s: str) -> None:
                coalesce(l.score, 0.0),
                coalesce(l.method, CASE WHEN r.rid IN (SELECT rid FROM {s}.m_settled)
                                        THEN 'ambiguous' ELSE 'unresolved' END),
-               l.detail
+               coalesce(l.detail, CASE
+                   WHEN r.rid IN (SELECT rid FROM {s}.m_settled)
+                       THEN 'fits more than one household person: see ambiguous_match'
+                   WHEN r.birth_date IS NULL THEN 'no birth date to compare'
+                   WHEN r.rid IN (SELECT rid FROM {s}.m_mismatch)
+                       THEN 'its ID number belongs to another person: see id_name_mismatch'
+                   ELSE 'no household person close enough in name, birth date and ID number'
+               END)
         FROM {s}.m_rows r LEFT JOIN {s}.m_links l USING (rid)
         WHERE r.source <> 'previous_register'
         UNION ALL
