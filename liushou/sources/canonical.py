@@ -238,6 +238,7 @@ def _hukou(get: Getter) -> tuple[dict[str, pd.Series], list[Fault]]:
     status_blank = blank(get("status"))
     values.update(
         _columns(block),
+        sex_raw=get("sex"),
         sex=normalise_sex(get("sex")),
         household_id=household,
         relation_raw=get("relation_to_head"),
@@ -286,12 +287,14 @@ def _xueji(get: Getter) -> tuple[dict[str, pd.Series], list[Fault]]:
         student_number_kind=kind,
         student_number_id=embedded["id_number"].where(is_g),
         student_number_id_valid=embedded["id_valid"] & is_g,
+        sex_raw=get("sex"),
         sex=normalise_sex(get("sex")),
         school_code=school_code,
         school_name=tidy(get("school_name")),
         school_division_code=school_division,
         school_county_code=school_division.str.slice(0, 6).where(school_division.str.len() >= 6),
         grade=tidy(get("grade")),
+        enrolment_status_raw=get("enrolment_status"),
         enrolment_status=normalise_enrolment(get("enrolment_status")),
         left_behind_flag=flag,
         school_flag=school_flag,
@@ -315,6 +318,7 @@ def _register(get: Getter) -> tuple[dict[str, pd.Series], list[Fault]]:
     values, faults = _name_and_birth(get)
     values.update(
         _columns(normalise_ids(get("id_number"), values["birth_date"])),
+        sex_raw=get("sex"),
         sex=normalise_sex(get("sex")),
         **_columns(normalise_division(get("division_code"))),
         guardian_type=normalise_guardian_type(get("guardian_type")),
