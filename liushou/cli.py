@@ -231,6 +231,37 @@ def _print_summary(summary: dict[str, Any]) -> None:
                 str(t["unresolved_probable_duplicates"]),
             )
         console.print(failing)
+    files = Table(title="files: rows read = used + quarantined", show_header=True)
+    for col in ("source", "file", "read", "used", "quarantined"):
+        files.add_column(col, justify="right" if col in ("read", "used", "quarantined") else "left")
+    for f in summary["files"]:
+        sheet = f" [{f['sheet']}]" if f.get("sheet") else ""
+        files.add_row(
+            f["source"],
+            escape(f"{f['file']}{sheet}"),
+            str(f["rows_read"]),
+            str(f["rows_used"]),
+            str(f["rows_quarantined"]),
+        )
+    console.print(files)
+    failed = summary.get("expectations_failed") or []
+    console.print(
+        f"data quality: {summary.get('expectations_run', 0)} expectations, "
+        f"{len(failed)} failed"
+        + (
+            f"; Data Docs in {summary['quarter']}/{summary['data_docs']}"
+            if summary.get("data_docs")
+            else ""
+        )
+    )
+    if failed:
+        quality = Table(title="expectations that failed (warnings)", style="yellow")
+        for col in ("expectation", "failing", "where (e.g.)"):
+            quality.add_column(col)
+        for e in failed:
+            count = f"{e['failing']} of {e['of']}" if e.get("of") else str(e.get("observed") or "")
+            quality.add_row(e["key"], count, escape(str(e.get("examples") or "")))
+        console.print(quality)
     if summary.get("timings"):
         console.print(
             "stage seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in summary["timings"].items())

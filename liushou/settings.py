@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from liushou.errors import ConfigError
+from liushou.expectations.config import ExpectationsConfig
 from liushou.matching.config import MatchingConfig
 from liushou.rules.config import RulesConfig
 from liushou.sources.config import SourcesConfig
@@ -22,6 +23,7 @@ class Settings(BaseModel):
     sources: SourcesConfig = SourcesConfig()
     matching: MatchingConfig = MatchingConfig()
     rules: RulesConfig = RulesConfig()
+    expectations: ExpectationsConfig = ExpectationsConfig()
 
 
 def load_settings(path: Path | None) -> Settings:

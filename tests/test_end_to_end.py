@@ -258,3 +258,50 @@ def test_each_run_publishes_a_markdown_summary_artifact(county):
             assert f"({reason}) | {n} |" in text
         for pid in (e["person_id"] for e in truth.eligible[quarter]):
             assert pid not in text  # no ID number in what Prefect stores
+
+
+def test_data_docs_are_published_and_name_no_person(county):
+    truth, out, summaries = county
+    con = duckdb.connect(str(out / "warehouse.duckdb"), read_only=True)
+    try:
+        for quarter in truth.quarters:
+            s = "q" + quarter.lower()
+            people = con.sql(f"""
+                SELECT id_number, name FROM {s}.canon_hukou
+                UNION SELECT father_id_number, father_name FROM {s}.canon_hukou
+                UNION SELECT student_number, guardian_name FROM {s}.canon_xueji
+                UNION SELECT id_number, name FROM {s}.canon_work
+                UNION SELECT id_raw, name_raw FROM {s}.canon_register""").fetchall()
+            outcomes = con.sql(f"SELECT severity, success FROM {s}.expectations").fetchall()
+            assert outcomes and all(ok for severity, ok in outcomes if severity == "blocking")
+            pages = sorted((out / quarter / "docs").rglob("*.html"))
+            assert (out / quarter / "docs" / "index.html") in pages and len(pages) > 10
+            text = "\n".join(p.read_text(encoding="utf-8") for p in pages)
+            ids = {i.strip() for i, _ in people if i and len(i.strip()) >= 15}
+            names = {n for _, n in people if n and len(n) >= 2}
+            assert not [i for i in ids if i in text]
+            assert not [n for n in names if n in text]
+            assert summaries[quarter]["data_docs"] == "docs/index.html"
+    finally:
+        con.close()
+
+
+def test_the_artifact_links_to_the_data_docs(county):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.utilities.asyncutils import run_coro_as_sync
+
+    truth, out, _ = county
+    keys = [f"data-docs-{q.lower()}" for q in truth.quarters]
+
+    async def read():
+        async with get_client() as client:
+            return await client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=keys))
+            )
+
+    by_key = {a.key: a for a in run_coro_as_sync(read())}
+    for quarter in truth.quarters:
+        link = by_key[f"data-docs-{quarter.lower()}"]
+        assert link.type in ("link", "markdown")  # Prefect stores a link as markdown
+        assert (out / quarter / "docs" / "index.html").resolve().as_uri() in link.data

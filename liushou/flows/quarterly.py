@@ -19,11 +19,13 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from liushou import warehouse
+from liushou.expectations.frames import FrameContext
+from liushou.expectations.gate import DOCS_DIR, Gate, GateError, GateReport, write_outcomes
 from liushou.matching.resolve import MatchReport, register_macros, resolve_persons
 from liushou.publish import summary as run_summary
 from liushou.publish.tables import WAREHOUSE_TABLES
@@ -33,6 +35,7 @@ from liushou.register.check import build_check, build_signals
 from liushou.register.conflicts import build_conflicts
 from liushou.register.diff import build_exits, build_places, build_previous, build_register
 from liushou.register.duplicates import build_duplicates
+from liushou.rules.age import register_age_macros
 from liushou.rules.eligibility import EligibilityReport, evaluate
 from liushou.settings import Settings, load_settings
 from liushou.sources.errors import QuarantineLimitError
@@ -57,7 +60,9 @@ class RunContext:
     stage: str
     previous: Quarter | None
     run_id: str
+    started: datetime
     timings: dict[str, float] = field(default_factory=dict)
+    gate: Gate | None = None
 
 
 def _timed(ctx: RunContext, name: str, fn: Callable[[], T]) -> T:
@@ -90,6 +95,70 @@ def load_sources(ctx: RunContext) -> LoadReport:
             f.rows_quarantined,
         )
     warehouse.stage_previous_register(ctx.con, ctx.stage, ctx.previous)
+    return report
+
+
+def _rejected(ctx: RunContext, exc: GateError) -> GateError:
+    """Leave the bureau the quarantine and the Data Docs of a refused run, beside the
+    published outputs (which stay as they were)."""
+    folder = write_rejected(ctx.con, ctx.stage, ctx.out, ctx.quarter)
+    note = f"The quarantine is in {folder}"
+    if ctx.gate is not None and ctx.settings.expectations.data_docs:
+        index = ctx.gate.write_docs(folder / DOCS_DIR)
+        note += f"; the Data Docs in {index}"
+    return exc.with_note(note)
+
+
+@task(name="expectations-sources", cache_policy=NO_CACHE)
+def gate_sources(ctx: RunContext) -> GateReport:
+    """The source suites: a blocking failure stops the run before matching."""
+    register_age_macros(ctx.con)
+    divisions = ctx.con.sql(
+        f"SELECT DISTINCT code FROM {ctx.stage}.landing_divisions WHERE length(code) = 12"
+    ).fetchall()
+    ctx.gate = Gate(
+        ctx.settings.expectations,
+        FrameContext(
+            stage=ctx.stage,
+            quarter=ctx.quarter,
+            previous=ctx.previous,
+            age_limit_years=ctx.settings.rules.age_limit_years,
+            birthday_counts_as_reached=ctx.settings.rules.birthday_counts_as_reached,
+            include_unclear=ctx.settings.rules.unclear_work_place == "include",
+            min_rows_for_ratio=ctx.settings.expectations.min_rows_for_ratio,
+            landing_divisions=tuple(sorted(code for (code,) in divisions)),
+        ),
+        run_name=ctx.run_id,
+        run_time=ctx.started,
+    )
+    gate = ctx.gate
+    return _gated(ctx, "expectations_sources", lambda: gate.validate(ctx.con, "sources"))
+
+
+@task(name="expectations-published", cache_policy=NO_CACHE)
+def gate_published(ctx: RunContext) -> GateReport:
+    """The published-table suites, then every verdict into the ``expectations`` table."""
+    gate = ctx.gate
+    assert gate is not None
+    report = _gated(ctx, "expectations_published", lambda: gate.validate(ctx.con, "published"))
+    write_outcomes(ctx.con, ctx.stage, gate.reports)
+    return report
+
+
+def _gated(ctx: RunContext, name: str, fn: Callable[[], GateReport]) -> GateReport:
+    log = get_run_logger()
+    try:
+        report = _timed(ctx, name, fn)
+    except GateError as exc:
+        raise _rejected(ctx, exc) from None
+    for outcome in report.failed("warning"):
+        log.warning("expectation failed (warning): %s", outcome.sentence())
+    log.info(
+        "%s expectations over %s rows: %s passed",
+        len(report.outcomes),
+        report.rows_validated,
+        sum(o.success for o in report.outcomes),
+    )
     return report
 
 
@@ -174,6 +243,8 @@ def publish(ctx: RunContext, summary: run_summary.RunSummary, started: datetime)
                 ).fetchall()[0][0],
             },
         )
+        if ctx.gate is not None and ctx.settings.expectations.data_docs:
+            ctx.gate.write_docs(staging / DOCS_DIR)
         warehouse.publish(
             ctx.con,
             ctx.quarter,
@@ -233,12 +304,15 @@ def reconcile_quarter(
                 stage=warehouse.reset_stage(con, q),
                 previous=previous,
                 run_id=uuid.uuid4().hex[:12],
+                started=started,
             )
             loaded = load_sources(ctx)
+            gate_sources(ctx)
             match_persons(ctx)
             apply_rules(ctx)
             diff_quarter(ctx)
             check_register(ctx)
+            gate_published(ctx)
             summary = run_summary.RunSummary(
                 quarter=str(q),
                 reference_date=str(q.reference_date),
@@ -249,13 +323,24 @@ def reconcile_quarter(
                 + [f"file with a header but no rows: {f}" for f in loaded.empty],
             )
             run_summary.collect(con, ctx.stage, summary)
+            if settings.expectations.data_docs:
+                summary.data_docs = f"{DOCS_DIR}/index.html"
             published = publish(ctx, summary, started)
             summary.timings = dict(ctx.timings)
         finally:
             con.close()
+    docs_link = None
+    if summary.data_docs:
+        docs_link = (published / summary.data_docs).resolve().as_uri()
+        create_link_artifact(
+            key=f"data-docs-{str(q).lower()}",
+            link=docs_link,
+            link_text=f"GX Data Docs {q}",
+            description=f"数据质量检查 {q}: Great Expectations Data Docs",
+        )
     create_markdown_artifact(
         key=f"register-{str(q).lower()}",
-        markdown=run_summary.to_markdown(summary),
+        markdown=run_summary.to_markdown(summary, docs_link),
         description=f"留守儿童名册 {q}: 不重不漏 {'passed' if summary.check_passed else 'failed'}",
     )
     log.info(

@@ -17,7 +17,7 @@ rapidfuzz, registered as a vectorised DuckDB function that Splink's SQL calls.
 from __future__ import annotations
 
 import json
-import uuid
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -214,7 +214,9 @@ class FittedModel:
     """Splink's names of the two inputs (household persons, source rows)."""
 
     def as_json(self) -> str:
-        return json.dumps(self.linker.misc.save_model_to_json(), ensure_ascii=False, indent=1)
+        model = self.linker.misc.save_model_to_json()
+        model.pop("linker_uid", None)  # random per linker: a rerun must write the same file
+        return json.dumps(model, ensure_ascii=False, indent=1)
 
     def join_key(self, unique_id: str) -> str:
         """SQL: the key Splink joins a record on, from its ``h:``/``r:`` unique id."""
@@ -248,7 +250,7 @@ def fit(con: duckdb.DuckDBPyConnection, records: str, config: MatchingConfig) ->
     persons, rows = counts.get(True, 0), counts.get(False, 0)
     large = persons >= config.min_records_for_em and rows >= config.min_rows_for_em
     prior = min(1 / max(persons, 1), 0.5)
-    tag = uuid.uuid4().hex[:8]
+    tag = re.sub(r"\W", "_", records)  # not random: u sampling hashes the dataset names
     datasets = (f"liushou_persons_{tag}", f"liushou_rows_{tag}")
     db = DuckDBAPI(connection=con)
     inputs = [

@@ -30,6 +30,12 @@ class RunSummary:
     check_total: dict[str, Any] = field(default_factory=dict)
     failing_townships: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    expectations_run: int = 0
+    expectations_failed: list[dict[str, Any]] = field(default_factory=list)
+    """Failed expectations (warnings: a blocking one stops the run): key, severity, the
+    failing count, and where (file and row, never a value)."""
+    data_docs: str | None = None
+    """The Data Docs index, relative to the quarter's output folder."""
     timings: dict[str, float] = field(default_factory=dict)
     """Seconds per stage: logged and returned, never written to the published files."""
 
@@ -46,6 +52,9 @@ class RunSummary:
         data = self.to_dict()
         data.pop("timings")
         return data
+
+
+_FAILED_COLUMNS = ("key", "severity", "column", "failing", "of", "observed", "examples")
 
 
 def _counts(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, int]:
@@ -89,6 +98,15 @@ def collect(con: duckdb.DuckDBPyConnection, s: str, summary: RunSummary) -> RunS
             SELECT kind, count(DISTINCT group_id), count(*) FROM {s}.duplicates
             GROUP BY 1 ORDER BY 1""").fetchall()
     }
+    summary.expectations_run = int(
+        con.sql(f"SELECT count(*) FROM {s}.expectations").fetchall()[0][0]
+    )
+    summary.expectations_failed = [
+        dict(zip(_FAILED_COLUMNS, r, strict=True))
+        for r in con.sql(f"""
+            SELECT key, severity, "column", unexpected_count, element_count, observed, examples
+            FROM {s}.expectations WHERE NOT success ORDER BY phase DESC, suite, key""").fetchall()
+    ]
     cols = next(t for t in OUTPUTS if t.name == "check").columns[3:]
     total = con.sql(f"SELECT {', '.join(cols)} FROM {s}.check WHERE level = 'total'").fetchall()
     summary.check_total = dict(zip(cols, total[0], strict=True)) if total else {}
@@ -108,6 +126,12 @@ def _table(title: str, rows: list[tuple[str, object]], head: tuple[str, str]) ->
     lines = [f"**{title}**", "", f"| {head[0]} | {head[1]} |", "|---|---:|"]
     lines += [f"| {k} | {v} |" for k, v in rows]
     return "\n".join(lines) + "\n"
+
+
+def _failing(e: dict[str, Any]) -> str:
+    if e["failing"] is not None and e["of"]:
+        return f"{e['failing']} of {e['of']}"
+    return str(e["observed"] or "")
 
 
 def to_markdown(summary: RunSummary, docs_link: str | None = None) -> str:
@@ -186,6 +210,17 @@ def to_markdown(summary: RunSummary, docs_link: str | None = None) -> str:
         f"{f['rows_read']} | {f['rows_used']} | {f['rows_quarantined']} |"
         for f in summary.files
     ]
+    parts += [
+        "",
+        f"**Data quality (Great Expectations)**: {summary.expectations_run} expectations, "
+        f"{len(summary.expectations_failed)} failed",
+    ]
+    if summary.expectations_failed:
+        parts += ["", "| expectation | severity | failing | where (e.g.) |", "|---|---|---:|---|"]
+        parts += [
+            f"| {e['key']} | {e['severity']} | {_failing(e)} | {e['examples'] or ''} |"
+            for e in summary.expectations_failed
+        ]
     if summary.warnings:
         parts += ["", "**Warnings**", ""] + [f"- {w}" for w in summary.warnings]
     if docs_link:

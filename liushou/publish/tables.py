@@ -56,6 +56,18 @@ HEADERS: dict[str, str] = {
     "bu_chong": "不重",
     "bu_lou": "不漏",
     "method": "匹配方法",
+    "phase": "阶段",
+    "suite": "检查集",
+    "key": "检查项",
+    "severity": "级别",
+    "description": "要求",
+    "success": "通过",
+    "column": "列",
+    "element_count": "检查行数",
+    "unexpected_count": "不符行数",
+    "observed": "观测值",
+    "examples": "示例位置",
+    "error": "错误",
 }
 
 VALUES: dict[str, dict[str, str]] = {
@@ -73,6 +85,8 @@ VALUES: dict[str, dict[str, str]] = {
         "other": "其他",
     },
     "level": {"township": "乡镇(街道)", "total": "合计"},
+    "severity": {"blocking": "阻断", "warning": "警告"},
+    "phase": {"sources": "源数据", "published": "发布表"},
     "source": {
         "hukou": "户籍",
         "xueji": "学籍",
@@ -211,6 +225,23 @@ OUTPUTS: tuple[OutputTable, ...] = (
             "signals_unexplained",
             "bu_chong",
             "bu_lou",
+        ),
+    ),
+    OutputTable(
+        "expectations",
+        (
+            "phase",
+            "suite",
+            "key",
+            "severity",
+            "success",
+            "column",
+            "element_count",
+            "unexpected_count",
+            "observed",
+            "examples",
+            "error",
+            "description",
         ),
     ),
 )

@@ -8,6 +8,7 @@ two renames is put right at the start of the next run.
 from __future__ import annotations
 
 import shutil
+from datetime import datetime, time
 from pathlib import Path
 
 import duckdb
@@ -61,7 +62,7 @@ def write_outputs(
         relation = con.sql(f"SELECT {columns} FROM {schema}.{table.name}")
         relation.to_parquet(str(staging / f"{table.name}.parquet"))
         if table.xlsx:
-            _write_xlsx(relation.df(), table, staging / f"{table.name}.xlsx")
+            _write_xlsx(relation.df(), table, staging / f"{table.name}.xlsx", quarter)
     for name, text in (extra_files or {}).items():
         (staging / name).write_text(text, encoding="utf-8")
     return staging
@@ -87,7 +88,7 @@ def write_rejected(
         f"SELECT {columns} FROM {schema}.quarantine ORDER BY source, file, row_number"
     )
     relation.to_parquet(str(folder / "quarantine.parquet"))
-    _write_xlsx(relation.df(), table, folder / "quarantine.xlsx")
+    _write_xlsx(relation.df(), table, folder / "quarantine.xlsx", quarter)
     return folder
 
 
@@ -99,6 +100,7 @@ def swap_in(staging: Path, out: Path, quarter: Quarter, run_id: str) -> Path:
     staging.rename(target)
     if old.exists():
         shutil.rmtree(old)
+    shutil.rmtree(out / REJECTED_DIR / str(quarter), ignore_errors=True)
     return target
 
 
@@ -120,11 +122,15 @@ def _readable(frame: pd.DataFrame, table: OutputTable) -> pd.DataFrame:
     return view
 
 
-def _write_xlsx(frame: pd.DataFrame, table: OutputTable, path: Path) -> None:
+def _write_xlsx(frame: pd.DataFrame, table: OutputTable, path: Path, quarter: Quarter) -> None:
     view = _readable(frame, table)
     book = xlsxwriter.Workbook(
         str(path),
         {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
+    )
+    # dated by the quarter, not the clock: a rerun writes the same bytes
+    book.set_properties(
+        {"created": datetime.combine(quarter.reference_date, time()), "title": table.name}
     )
     header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
     red = book.add_format({"bg_color": "#F8CBAD", "font_color": "#9C0006"})

@@ -1,0 +1,339 @@
+"""The tables the suites validate, taken from the warehouse with no personal data in them.
+
+GX lists failing values in its results and Data Docs verbatim, so no frame here carries
+an ID number, a name or a birth date: each carries what is judged (a verdict code, an
+age in years, a county code, a count) and where the row is (file and row number, or
+the row's place in a published table). A failing row is found by its file and row
+number, and only someone with the data sees who it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+from liushou.divisions import county_table
+from liushou.quarters import Quarter
+from liushou.sources.contract import SPECS, System
+
+AGE_SYSTEMS: tuple[System, ...] = ("hukou", "xueji", "register")
+"""Systems whose rows carry a birth date."""
+
+
+@dataclass(frozen=True)
+class FrameContext:
+    """What the frames need beside the stage schema."""
+
+    stage: str
+    quarter: Quarter
+    previous: Quarter | None
+    age_limit_years: int
+    birthday_counts_as_reached: bool
+    include_unclear: bool
+    min_rows_for_ratio: int
+    landing_divisions: tuple[str, ...]
+    """12-digit codes of ``<landing>/divisions.*``; empty when none was given."""
+
+
+def _df(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+    return con.sql(sql).df()
+
+
+def _age(birth: str, reference: date, reached: bool) -> str:
+    return f"full_years({birth}, DATE '{reference}', {str(reached).lower()})"
+
+
+def header_frame(con: duckdb.DuckDBPyConnection, ctx: FrameContext, system: System) -> pd.DataFrame:
+    """The raw table's columns and no rows: a required-columns check sees only headers."""
+    return _df(con, f"SELECT * FROM {ctx.stage}.raw_{system} LIMIT 0")
+
+
+def source_frame(con: duckdb.DuckDBPyConnection, ctx: FrameContext, system: System) -> pd.DataFrame:
+    """One row per usable row of a system: its verdicts, never its values.
+
+    A pupil's ID number is well formed when either the ID column or the G student number
+    (G + ID number) carries a valid one: the school roll's ID column is often blank.
+    """
+    s, r = ctx.stage, ctx.quarter.reference_date
+    reached = ctx.birthday_counts_as_reached
+    status = "id_status"
+    if system == "xueji":
+        status = (
+            "CASE WHEN student_number_id_valid AND NOT id_valid THEN 'valid' ELSE id_status END"
+        )
+    columns = ["file", "coalesce(sheet, '') AS sheet", "row_number", f"{status} AS id_status"]
+    if system in AGE_SYSTEMS:
+        columns += [
+            f"datediff('day', birth_date, DATE '{r}') AS days_old",
+            f"{_age('birth_date', r, reached)} AS age_years",
+            "CASE WHEN sex IS NOT NULL THEN sex WHEN trim(coalesce(sex_raw, '')) = '' THEN NULL "
+            "ELSE sex_raw END AS sex",
+        ]
+    if system == "register":
+        columns.append(
+            f"{_age('birth_date', ctx.quarter.previous().reference_date, reached)} "
+            "AS age_years_when_drawn_up"
+        )
+    if system in ("hukou", "register"):
+        columns += [_unknown_county("county_code"), "division_code"]
+    if system == "hukou":
+        columns.append(
+            "CASE WHEN relation IS NOT NULL THEN relation "
+            "WHEN trim(coalesce(relation_raw, '')) = '' THEN NULL ELSE relation_raw END "
+            "AS relation"
+        )
+    if system == "xueji":
+        columns += [
+            _unknown_county("school_county_code"),
+            "school_division_code AS division_code",
+            "CASE WHEN enrolment_status IS NOT NULL THEN enrolment_status "
+            "WHEN trim(coalesce(enrolment_status_raw, '')) = '' THEN NULL "
+            "ELSE enrolment_status_raw END AS enrolment_status",
+        ]
+    if system == "work":
+        columns.append("work_place_level")
+    _register_counties(con)
+    return _df(con, f"SELECT {', '.join(columns)} FROM {s}.canon_{system}")
+
+
+COUNTIES_VIEW = "_liushou_gb2260_counties"
+
+
+def _register_counties(con: duckdb.DuckDBPyConnection) -> None:
+    """County-level codes of GB/T 2260 (those no longer in force too: old extracts)."""
+    codes = county_table()[["code"]].astype({"code": "str"})
+    con.register(COUNTIES_VIEW, codes)
+
+
+def _unknown_county(column: str) -> str:
+    """The county code where GB/T 2260 does not know it, else NULL: failing values are
+    codes (no person), and Data Docs list the few unknown ones, not the 3,000 known."""
+    return (
+        f"CASE WHEN {column} IS NOT NULL AND {column} NOT IN "
+        f"(SELECT code FROM {COUNTIES_VIEW}) THEN {column} END AS unknown_county"
+    )
+
+
+def accounting_frame(con: duckdb.DuckDBPyConnection, ctx: FrameContext) -> pd.DataFrame:
+    """Per file (and sheet): rows read, used and quarantined, and what the tables hold.
+
+    ``unaccounted`` is read − used − quarantined; ``quarantine_gap`` and ``link_gap``
+    compare the accounting with the quarantine table and the links (every used row of
+    every system is linked or marked unresolved).
+    """
+    s = ctx.stage
+    return _df(
+        con,
+        f"""
+        WITH q AS (SELECT source, file, coalesce(sheet, '') AS sheet, count(*) AS n
+                   FROM {s}.quarantine GROUP BY ALL),
+             l AS (SELECT source, file, coalesce(sheet, '') AS sheet, count(*) AS n
+                   FROM {s}.links GROUP BY ALL)
+        SELECT a.source, a.file, coalesce(a.sheet, '') AS sheet,
+               a.rows_read, a.rows_used, a.rows_quarantined,
+               a.rows_read - a.rows_used - a.rows_quarantined AS unaccounted,
+               a.rows_quarantined - coalesce(q.n, 0) AS quarantine_gap,
+               a.rows_used - coalesce(l.n, 0) AS link_gap
+        FROM {s}.file_accounting a
+        LEFT JOIN q ON q.source = a.source AND q.file = a.file
+                   AND q.sheet = coalesce(a.sheet, '')
+        LEFT JOIN l ON l.source = a.source AND l.file = a.file
+                   AND l.sheet = coalesce(a.sheet, '')
+        ORDER BY ALL
+    """,
+    )
+
+
+def load_accounting_frame(con: duckdb.DuckDBPyConnection, ctx: FrameContext) -> pd.DataFrame:
+    """:func:`accounting_frame` before matching: links do not exist yet."""
+    s = ctx.stage
+    return _df(
+        con,
+        f"""
+        WITH q AS (SELECT source, file, coalesce(sheet, '') AS sheet, count(*) AS n
+                   FROM {s}.quarantine GROUP BY ALL)
+        SELECT a.source, a.file, coalesce(a.sheet, '') AS sheet,
+               a.rows_read, a.rows_used, a.rows_quarantined,
+               a.rows_read - a.rows_used - a.rows_quarantined AS unaccounted,
+               a.rows_quarantined - coalesce(q.n, 0) AS quarantine_gap
+        FROM {s}.file_accounting a
+        LEFT JOIN q ON q.source = a.source AND q.file = a.file
+                   AND q.sheet = coalesce(a.sheet, '')
+        ORDER BY ALL
+    """,
+    )
+
+
+def _township_counts(schema: str, systems: tuple[System, ...]) -> str:
+    parts = []
+    for system in systems:
+        code = "school_division_code" if system == "xueji" else "division_code"
+        parts.append(
+            f"SELECT '{system}' AS source, left({code}, 9) AS unit, count(*) AS n "
+            f"FROM {schema}.canon_{system} WHERE length({code}) >= 9 GROUP BY ALL"
+        )
+    return " UNION ALL ".join(parts)
+
+
+def row_count_frame(con: duckdb.DuckDBPyConnection, ctx: FrameContext) -> pd.DataFrame:
+    """This quarter's rows against last published quarter's: per file of the same name,
+    per system, and per township (household, register and school roll by division).
+
+    Each level has its own ratio column, null where another level's row is, so that each
+    is one expectation with its own severity.
+    """
+    s = ctx.stage
+    towns: tuple[System, ...] = ("hukou", "xueji", "register")
+    now = f"""
+        SELECT 'file' AS level, source, file AS unit, sum(rows_read) AS n
+        FROM {s}.file_accounting GROUP BY ALL
+        UNION ALL
+        SELECT 'system', source, source, sum(rows_read) FROM {s}.file_accounting GROUP BY ALL
+        UNION ALL
+        SELECT 'township', source, unit, n FROM ({_township_counts(s, towns)})"""
+    if ctx.previous is None:
+        before = (
+            "SELECT NULL::VARCHAR AS level, NULL::VARCHAR AS source, "
+            "NULL::VARCHAR AS unit, NULL::BIGINT AS n LIMIT 0"
+        )
+    else:
+        p = ctx.previous.schema
+        before = now.replace(f"{s}.", f"{p}.")
+    frame = _df(
+        con,
+        f"""
+        WITH now AS ({now}), before AS ({before})
+        SELECT coalesce(now.level, before.level) AS level,
+               coalesce(now.source, before.source) AS source,
+               coalesce(now.unit, before.unit) AS unit,
+               coalesce(now.n, 0)::BIGINT AS rows, before.n::BIGINT AS previous_rows,
+               CASE WHEN before.n >= {int(ctx.min_rows_for_ratio)} AND before.n > 0
+                    THEN round(coalesce(now.n, 0) / before.n, 3) END AS ratio
+        FROM now FULL JOIN before
+          ON now.level = before.level AND now.source = before.source AND now.unit = before.unit
+        ORDER BY ALL
+    """,
+    )
+    for level in ("file", "system", "township"):
+        frame[f"{level}_ratio"] = frame["ratio"].where(frame["level"] == level)
+    return frame
+
+
+def register_frame(con: duckdb.DuckDBPyConnection, ctx: FrameContext) -> pd.DataFrame:
+    """The published register, one row per row, with the evidence its category needs.
+
+    ``evidence`` restates rules.md's two categories from the parents' facts the rules
+    recorded, independently of the category the publishing stage carried along.
+    """
+    s, r = ctx.stage, ctx.quarter.reference_date
+    u = "true" if ctx.include_unclear else "false"
+    return _df(
+        con,
+        f"""
+        SELECT row_number() OVER (ORDER BY g.person_id) + 1 AS register_row,
+               count(*) OVER (PARTITION BY g.person_id) AS rows_for_person,
+               {_age("g.birth_date", r, ctx.birthday_counts_as_reached)} AS age_years,
+               g.category, g.status, g.match_score, g.township_code, g.sources,
+               CASE WHEN c.person_id IS NULL THEN 'no_evidence'
+                    WHEN (c.f_away OR ({u} AND c.f_unclear))
+                         AND (c.m_away OR ({u} AND c.m_unclear)) THEN 'both_away'
+                    WHEN ((c.f_away OR ({u} AND c.f_unclear)) AND c.m_unable)
+                         OR ((c.m_away OR ({u} AND c.m_unclear)) AND c.f_unable)
+                        THEN 'one_away_other_unable'
+                    ELSE 'not_left_behind' END AS evidence
+        FROM {s}.register g LEFT JOIN {s}.children c USING (person_id)
+        ORDER BY register_row
+    """,
+    )
+
+
+def exits_frame(con: duckdb.DuckDBPyConnection, ctx: FrameContext) -> pd.DataFrame:
+    s = ctx.stage
+    return _df(
+        con,
+        f"""
+        SELECT row_number() OVER (ORDER BY e.person_id) + 1 AS exit_row, e.reason,
+               count(*) OVER (PARTITION BY e.person_id) AS rows_for_person,
+               (g.person_id IS NOT NULL)::INTEGER AS on_register
+        FROM {s}.exits e LEFT JOIN (SELECT DISTINCT person_id FROM {s}.register) g
+          USING (person_id)
+        ORDER BY exit_row
+    """,
+    )
+
+
+def duplicates_frame(con: duckdb.DuckDBPyConnection, ctx: FrameContext) -> pd.DataFrame:
+    s = ctx.stage
+    return _df(
+        con,
+        f"""
+        SELECT row_number() OVER (ORDER BY group_id, source, record_key) + 1 AS duplicate_row,
+               kind, source, count(*) OVER (PARTITION BY group_id) AS group_size,
+               (person_id IS NULL)::INTEGER AS no_person
+        FROM {s}.duplicates ORDER BY duplicate_row
+    """,
+    )
+
+
+def conflicts_frame(con: duckdb.DuckDBPyConnection, ctx: FrameContext) -> pd.DataFrame:
+    s = ctx.stage
+    return _df(
+        con,
+        f"""
+        SELECT row_number() OVER (ORDER BY conflict_id) + 1 AS conflict_row, kind,
+               count(*) OVER (PARTITION BY conflict_id) AS rows_for_conflict,
+               coalesce(len(records), 0) AS records
+        FROM {s}.conflicts ORDER BY conflict_row
+    """,
+    )
+
+
+def links_frame(con: duckdb.DuckDBPyConnection, ctx: FrameContext) -> pd.DataFrame:
+    s = ctx.stage
+    return _df(
+        con,
+        f"""
+        SELECT source, file, coalesce(sheet, '') AS sheet, row_number, method, match_score,
+               count(*) OVER (PARTITION BY source, file, sheet, row_number) AS links_for_row
+        FROM {s}.links
+    """,
+    )
+
+
+def check_frame(con: duckdb.DuckDBPyConnection, ctx: FrameContext) -> pd.DataFrame:
+    """The check table, with how far its total strays from the register it judges."""
+    s = ctx.stage
+    return _df(
+        con,
+        f"""
+        SELECT level, coalesce(township_code, '') AS township_code, register_rows, signals,
+               signals_unexplained, bu_chong, bu_lou,
+               CASE WHEN level = 'total'
+                    THEN register_rows - (SELECT count(*) FROM {s}.register) END
+                   AS total_gap,
+               CASE WHEN level = 'total' THEN register_rows - (
+                   SELECT sum(register_rows) FROM {s}.check WHERE level <> 'total') END
+                   AS townships_gap
+        FROM {s}.check
+    """,
+    )
+
+
+def quarantine_frame(con: duckdb.DuckDBPyConnection, ctx: FrameContext) -> pd.DataFrame:
+    s = ctx.stage
+    return _df(
+        con,
+        f"""
+        SELECT source, file, coalesce(sheet, '') AS sheet, row_number, field,
+               (reason IS NULL OR reason = '')::INTEGER AS no_reason,
+               (raw IS NULL)::INTEGER AS no_raw
+        FROM {s}.quarantine
+    """,
+    )
+
+
+def required_columns(system: System) -> tuple[str, ...]:
+    return SPECS[system].required_columns

@@ -1,0 +1,316 @@
+"""Running the suites with Great Expectations, judging severities, writing Data Docs.
+
+GX runs in an ephemeral context (nothing written but the Data Docs asked for, no
+usage statistics) over pandas frames taken from the warehouse (GX's SQL path does not
+work with DuckDB). Results keep the failing rows' place, never their values: see
+:mod:`.frames`.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import great_expectations as gx
+import pandas as pd
+from great_expectations.core.run_identifier import RunIdentifier
+from great_expectations.data_context.types.base import ProgressBarsConfig
+
+from liushou.errors import InputError
+from liushou.expectations.config import ExpectationsConfig, Severity
+from liushou.expectations.frames import FrameContext
+from liushou.expectations.suites import SUITES, Suite
+
+DOCS_SITE = "liushou"
+DOCS_DIR = "docs"
+
+
+@dataclass
+class Outcome:
+    """One expectation's verdict, free of personal data (it goes to logs and artifacts)."""
+
+    suite: str
+    key: str
+    severity: Severity
+    description: str
+    success: bool
+    column: str | None = None
+    element_count: int | None = None
+    unexpected_count: int | None = None
+    observed: str | None = None
+    examples: list[str] = field(default_factory=list)
+    """Where failing rows are: ``hukou.csv row 12``, ``register row 5``."""
+    error: str | None = None
+    """GX's exception, when the expectation could not be evaluated at all."""
+
+    def sentence(self) -> str:
+        parts = [f"{self.key}: {self.description}"]
+        if self.error:
+            parts.append(f"could not be evaluated: {self.error}")
+        elif self.unexpected_count is not None and self.element_count:
+            share = self.unexpected_count / self.element_count
+            column = f"column {self.column}: " if self.column else ""
+            parts.append(
+                f"{column}{self.unexpected_count} of {self.element_count} rows fail ({share:.1%})"
+            )
+        elif self.observed is not None:
+            parts.append(f"observed {self.observed}")
+        if self.examples:
+            parts.append("e.g. " + ", ".join(self.examples))
+        return "; ".join(parts)
+
+
+@dataclass
+class GateReport:
+    phase: str
+    outcomes: list[Outcome] = field(default_factory=list)
+    seconds: float = 0.0
+    rows_validated: int = 0
+
+    def failed(self, severity: Severity) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.success and o.severity == severity]
+
+    def to_rows(self) -> list[dict[str, Any]]:
+        return [
+            {**asdict(o), "phase": self.phase, "examples": "; ".join(o.examples)}
+            for o in self.outcomes
+        ]
+
+
+class GateError(InputError):
+    """A blocking expectation failed: nothing is published (exit 2)."""
+
+    def __init__(self, report: GateReport, quarter: str, note: str = "") -> None:
+        failures = report.failed("blocking")
+        self.report = report
+        self.quarter_label = quarter
+        first = failures[0]
+        file = first.examples[0].split(" row ")[0] if first.examples else None
+        super().__init__(
+            f"{len(failures)} blocking data-quality expectation(s) failed ({report.phase}); "
+            "nothing was published:\n  "
+            + "\n  ".join(o.sentence() for o in failures)
+            + (f"\n{note}" if note else ""),
+            file=file,
+            field=first.column,
+            quarter=quarter,
+        )
+
+    def with_note(self, note: str) -> GateError:
+        return GateError(self.report, self.quarter_label, note)
+
+
+class Gate:
+    """One run's expectations: a GX context, its results, and the Data Docs built from them."""
+
+    def __init__(
+        self,
+        config: ExpectationsConfig,
+        frame_context: FrameContext,
+        run_name: str,
+        run_time: datetime,
+    ) -> None:
+        self.config = config
+        self.frames = frame_context
+        self.run_id = RunIdentifier(run_name=run_name, run_time=run_time.astimezone(UTC))
+        self.context = gx.get_context(mode="ephemeral")
+        self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        self.source = self.context.data_sources.add_pandas("liushou")
+        self.reports: list[GateReport] = []
+        self._docs_folder: Path | None = None
+
+    def severity(self, key: str, default: Severity) -> Severity:
+        return self.config.severity.get(key, default)
+
+    def validate(self, con: duckdb.DuckDBPyConnection, phase: str) -> GateReport:
+        """Every suite of ``phase``; raises :class:`GateError` if a blocking one failed."""
+        start = time.perf_counter()
+        report = GateReport(phase)
+        for suite in (s for s in SUITES if s.phase == phase):
+            report.outcomes += self._run_suite(con, suite, report)
+        report.seconds = round(time.perf_counter() - start, 3)
+        self.reports.append(report)
+        if report.failed("blocking"):
+            raise GateError(report, str(self.frames.quarter))
+        return report
+
+    def _run_suite(
+        self, con: duckdb.DuckDBPyConnection, suite: Suite, report: GateReport
+    ) -> list[Outcome]:
+        wanted = []
+        for check in suite.checks:
+            severity = self.severity(check.key, check.severity)
+            expectation = None if severity == "off" else check.build(self.config, self.frames)
+            if expectation is not None:
+                expectation.meta = {
+                    "key": check.key,
+                    "severity": severity,
+                    "description": check.describe,
+                }
+                expectation.description = _describe(
+                    check.key, severity, check.describe, expectation
+                )
+                wanted.append((check, severity, expectation))
+        if not wanted:
+            return []
+        frame = suite.frame(con, self.frames)
+        report.rows_validated += len(frame)
+        gx_suite = self.context.suites.add(gx.ExpectationSuite(name=suite.gx_name))
+        for _, _, expectation in wanted:
+            gx_suite.add_expectation(expectation)
+        asset = self.source.add_dataframe_asset(suite.name)
+        batch = asset.add_batch_definition_whole_dataframe(suite.name)
+        definition = self.context.validation_definitions.add(
+            gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)
+        )
+        result_format: dict[str, Any] = {
+            "result_format": "SUMMARY",
+            "partial_unexpected_count": self.config.examples,
+        }
+        if suite.where and len(frame):
+            result_format["unexpected_index_column_names"] = list(suite.where)
+        result = definition.run(
+            batch_parameters={"dataframe": frame}, result_format=result_format, run_id=self.run_id
+        )
+        by_key = {
+            (r.expectation_config.meta or {}).get("key") if r.expectation_config else None: r
+            for r in result.results
+        }
+        return [
+            _outcome(suite, check.key, severity, check.describe, by_key[check.key], suite.where)
+            for check, severity, _ in wanted
+        ]
+
+    def write_docs(self, folder: Path) -> Path:
+        """Data Docs of every suite validated so far; returns the index page."""
+        folder.mkdir(parents=True, exist_ok=True)
+        site: Any = {
+            "class_name": "SiteBuilder",
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(folder),
+            },
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        }
+        if self._docs_folder is None:
+            self.context.add_data_docs_site(site_name=DOCS_SITE, site_config=site)
+        elif self._docs_folder != folder:
+            self.context.update_data_docs_site(site_name=DOCS_SITE, site_config=site)
+        self._docs_folder = folder
+        self.context.build_data_docs(site_names=[DOCS_SITE])
+        return folder / "index.html"
+
+    def outcomes(self) -> list[Outcome]:
+        return [o for r in self.reports for o in r.outcomes]
+
+
+OUTCOME_COLUMNS = {
+    "phase": "VARCHAR",
+    "suite": "VARCHAR",
+    "key": "VARCHAR",
+    "severity": "VARCHAR",
+    "success": "BOOLEAN",
+    "column": "VARCHAR",
+    "element_count": "BIGINT",
+    "unexpected_count": "BIGINT",
+    "observed": "VARCHAR",
+    "examples": "VARCHAR",
+    "error": "VARCHAR",
+    "description": "VARCHAR",
+}
+
+
+def write_outcomes(con: duckdb.DuckDBPyConnection, schema: str, reports: list[GateReport]) -> None:
+    """``<schema>.expectations``: every expectation's verdict, in suite order."""
+    rows = [row for report in reports for row in report.to_rows()]
+    frame = pd.DataFrame(rows, columns=list(OUTCOME_COLUMNS))
+    con.register("_outcomes", frame)
+    try:
+        select = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in OUTCOME_COLUMNS.items())
+        con.execute(
+            f"CREATE OR REPLACE TABLE {schema}.expectations AS SELECT {select} FROM _outcomes"
+        )
+    finally:
+        con.unregister("_outcomes")
+
+
+def _outcome(
+    suite: Suite,
+    key: str,
+    severity: Severity,
+    description: str,
+    result: Any,
+    where: tuple[str, ...],
+) -> Outcome:
+    kwargs = result.expectation_config.kwargs
+    details = result.result or {}
+    error = None
+    if result.exception_info and result.exception_info.get("raised_exception"):
+        error = str(result.exception_info.get("exception_message") or "error")
+    observed = details.get("observed_value")
+    return Outcome(
+        suite=suite.name,
+        key=key,
+        severity=severity,
+        description=description,
+        success=bool(result.success) and error is None,
+        column=kwargs.get("column") or kwargs.get("column_A"),
+        element_count=details.get("element_count"),
+        unexpected_count=details.get("unexpected_count"),
+        observed=None if observed is None else _short(observed),
+        examples=[_where(row, where) for row in details.get("partial_unexpected_index_list") or []],
+        error=error,
+    )
+
+
+_SHOWN = ("column", "column_A", "column_B", "min_value", "max_value", "mostly")
+
+
+def _describe(key: str, severity: str, text: str, expectation: Any) -> str:
+    """What Data Docs show for an expectation: our key, severity and sentence, and the
+    thresholds GX would otherwise have rendered."""
+    settings = [
+        f"{name}={value}"
+        for name in _SHOWN
+        if (value := getattr(expectation, name, None)) is not None
+        and not (name == "mostly" and value == 1)
+    ]
+    values = getattr(expectation, "value_set", None)
+    if values is not None:
+        listed = ", ".join(map(str, list(values)[:12]))
+        settings.append(f"in {{{listed}{', …' if len(values) > 12 else ''}}}")
+    detail = f" ({'; '.join(settings)})" if settings else ""
+    return f"**{key}** [{severity}] {text}{detail}"
+
+
+def _where(row: dict[str, Any], where: tuple[str, ...]) -> str:
+    sheet = f" [{row['sheet']}]" if row.get("sheet") else ""
+    if "unit" in row:
+        before = row.get("previous_rows")
+        return (
+            f"{row.get('source')} {row.get('level')} {row.get('unit')} "
+            f"({row.get('rows')} rows, last quarter {before})"
+        )
+    if "row_number" in where:
+        return f"{row.get('file')}{sheet} row {row.get('row_number')}"
+    if "file" in where:
+        return f"{row.get('file')}{sheet}"
+    table = {"register_row": "register", "exit_row": "exits", "duplicate_row": "duplicates"}
+    table |= {"conflict_row": "conflicts"}
+    for column, name in table.items():
+        if column in row:
+            return f"{name} row {row[column]}"
+    return ", ".join(f"{c} {row.get(c)}" for c in where)
+
+
+def _short(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= 200 else text[:197] + "…"
