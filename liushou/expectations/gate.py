@@ -122,6 +122,7 @@ class Gate:
         self.frames = frame_context
         self.run_id = RunIdentifier(run_name=run_name, run_time=run_time.astimezone(UTC))
         self.context = gx.get_context(mode="ephemeral")
+        self.context.enable_analytics(False)
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
         self.source = self.context.data_sources.add_pandas("liushou")
         self.reports: list[GateReport] = []

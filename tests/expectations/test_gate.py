@@ -266,3 +266,21 @@ def test_data_docs_name_no_person(con, tmp_path):
     assert ids and names
     assert not [i for i in ids if i in text]
     assert not [n for n in names if n in text]
+
+
+def test_gx_runs_offline(con, tmp_path, monkeypatch):
+    import socket
+
+    attempts: list[object] = []
+
+    def refuse(self, address, *args, **kwargs):
+        attempts.append(address)
+        raise OSError("network refused by the test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    gate = _gate()
+    gate.validate(con, "sources")
+    gate.validate(con, "published")
+    gate.write_docs(tmp_path / "docs")
+    assert attempts == []
