@@ -49,6 +49,13 @@ def _parser() -> argparse.ArgumentParser:
         "--out", required=True, type=Path, help="output folder (warehouse and registers)"
     )
     run.add_argument("--config", type=Path, help="settings file (YAML or TOML)")
+    run.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="if another run holds --out, wait up to this long for it (default: refuse at once)",
+    )
 
     demo = sub.add_parser("demo", help="generate demo extracts for a county and run both quarters")
     demo.add_argument(
@@ -82,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     log_dir: Path = getattr(args, "out", None) or getattr(args, "landing", None) or Path()
     try:
         if args.command == "run":
-            summary = _run(args.landing, args.quarter, args.out, args.config)
+            summary = _run(args.landing, args.quarter, args.out, args.config, args.wait)
             _print_summary(summary)
             return EXIT_OK if _passed(summary) else EXIT_CHECK_FAILED
         if args.command == "demo":
@@ -124,7 +131,9 @@ def _failure(exc: BaseException, log_dir: Path) -> int:
     return EXIT_FAILURE
 
 
-def _run(landing: Path, quarter: str, out: Path, config: Path | None) -> dict[str, Any]:
+def _run(
+    landing: Path, quarter: str, out: Path, config: Path | None, wait: float = 0.0
+) -> dict[str, Any]:
     """Check what can be checked in a second, then run the flow."""
     from liushou.quarters import Quarter
     from liushou.settings import load_settings
@@ -147,6 +156,7 @@ def _run(landing: Path, quarter: str, out: Path, config: Path | None) -> dict[st
         quarter=quarter,
         out=str(out),
         config=str(config) if config else None,
+        wait_seconds=wait,
     )
 
 

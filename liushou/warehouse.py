@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import os
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,17 +58,26 @@ _SCHEMA = re.compile(r"^q(\d{4})q([1-4])$")
 
 
 @contextmanager
-def locked(out: Path) -> Iterator[None]:
-    """One run per output folder: a second run refuses at once with a clear message."""
+def locked(out: Path, wait_seconds: float = 0.0, poll_seconds: float = 0.5) -> Iterator[None]:
+    """One run per output folder. A second run waits up to ``wait_seconds`` for the first
+    to finish, then refuses with a clear message; it never touches the folder meanwhile.
+    The lock is the kernel's (``flock``): a killed run releases it with its process."""
     out.mkdir(parents=True, exist_ok=True)
     handle = (out / LOCK_FILE).open("a+")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError as exc:
-        handle.close()
-        raise RunLockedError(
-            f"another run is using {out} (lock {LOCK_FILE}); wait for it to finish"
-        ) from exc
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError as exc:
+            if time.monotonic() >= deadline:
+                handle.close()
+                waited = f" after waiting {wait_seconds:.0f} s" if wait_seconds else ""
+                raise RunLockedError(
+                    f"another run is using {out} (lock {LOCK_FILE}){waited}; wait for it to "
+                    "finish, or pass --wait SECONDS"
+                ) from exc
+            time.sleep(poll_seconds)
     try:
         handle.seek(0)
         handle.truncate()

@@ -205,3 +205,35 @@ def test_a_swap_cut_off_between_its_renames_is_put_right(tmp_path):
     assert (tmp_path / "2026Q3" / "register.parquet").read_bytes() == b"published"
     assert not old.exists() and not (tmp_path / ".staging-2026Q3-abc").exists()
     assert len(notes) == 2
+
+
+def test_a_second_run_can_wait_for_the_first(tmp_path):
+    import threading
+    import time
+
+    from liushou.errors import RunLockedError
+    from liushou.warehouse import locked
+
+    out = tmp_path / "out"
+    held = threading.Event()
+    release = threading.Event()
+
+    def first_run():
+        with locked(out):
+            held.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=first_run)
+    thread.start()
+    held.wait(5)
+    with (
+        pytest.raises(RunLockedError, match="--wait"),
+        locked(out, wait_seconds=0.2, poll_seconds=0.05),
+    ):
+        pass  # refused: the first run still holds the folder
+    threading.Timer(0.3, release.set).start()
+    start = time.monotonic()
+    with locked(out, wait_seconds=10, poll_seconds=0.05):
+        waited = time.monotonic() - start  # got the lock once the first run let go
+    thread.join()
+    assert 0.2 < waited < 5

@@ -280,7 +280,7 @@ def _previous_note(
 
 @flow(name="reconcile-quarter")
 def reconcile_quarter(
-    landing: str, quarter: str, out: str, config: str | None = None
+    landing: str, quarter: str, out: str, config: str | None = None, wait_seconds: float = 0.0
 ) -> dict[str, Any]:
     """Reconcile one quarter's landing extracts into its published register."""
     started = datetime.now()
@@ -288,7 +288,7 @@ def reconcile_quarter(
     out_dir = Path(out)
     settings = load_settings(Path(config) if config else None)
     log = get_run_logger()
-    with warehouse.locked(out_dir):
+    with warehouse.locked(out_dir, wait_seconds):
         for note in recover_interrupted(out_dir):
             log.warning(note)
         con = warehouse.connect(out_dir)
