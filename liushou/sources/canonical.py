@@ -93,6 +93,11 @@ def normalise_rows(
         return pd.Series(pd.NA, index=raw.index, dtype="str")
 
     values, faults = _BUILDERS[system](get)
+    repeated = _repeated_header(system, raw, headers or {})
+    if repeated.any():
+        faults = [Fault(f.rows & ~repeated, f.field, f.reason) for f in faults]
+        faults.insert(0, Fault(repeated, "row", REPEATED_HEADER))
+    faults = [*_undecodable(raw), *faults]
     values.update(
         file=raw["file"].astype("str"),
         sheet=raw["sheet"].astype("str"),
@@ -111,6 +116,51 @@ def normalise_rows(
         }
     )[list(QUARANTINE)]
     return Normalised(rows, bad, quarantine.reset_index(drop=True))
+
+
+REPEATED_HEADER = "重复的表头行 / a repeated header row (files pasted together?)"
+UNDECODABLE = "含无法解码的字节 / undecodable bytes (the file's encoding is damaged here)"
+
+
+def _repeated_header(system: System, raw: pd.DataFrame, headers: Mapping[str, str]) -> np.ndarray:
+    """Rows that repeat the header: every mapped column holds a header of that column.
+
+    Files pasted together (one per township) keep each file's header line; such a row
+    is told apart so the bureau is not sent after "unparseable dates" that are the
+    word 出生日期. The header as written and every alias of the column count, because
+    the pasted files need not spell their headers alike. Case and surrounding white
+    space are ignored. Each column is looked at only in the rows still in the running,
+    so after the first the check costs next to nothing.
+    """
+    mapped = [c for c in SPECS[system].columns if c.name in raw.columns]
+    if raw.empty or not mapped:
+        return np.zeros(len(raw), dtype=bool)
+    found = np.arange(len(raw))
+    for column in mapped:
+        spellings = {h.strip().lower() for h in (headers.get(column.name, ""), *column.all_headers)}
+        values = raw[column.name]
+        values = values if found.size == len(raw) else values.iloc[found]
+        text = pc.utf8_lower(pc.utf8_trim_whitespace(arrow(values)))
+        hit = pc.is_in(text, value_set=pa.array(sorted(spellings - {""}), pa.string()))
+        found = found[np.asarray(pc.fill_null(hit, False).to_numpy(zero_copy_only=False))]
+        if not found.size:
+            break
+    repeated = np.zeros(len(raw), dtype=bool)
+    repeated[found] = True
+    return repeated
+
+
+def _undecodable(raw: pd.DataFrame) -> list[Fault]:
+    """A fault per data column holding U+FFFD, which the CSV reader puts for bytes that
+    are not valid in the file's encoding: the value is not what the bureau typed."""
+    data = [c for c in raw.columns if c not in PROVENANCE_COLUMNS]
+    faults = []
+    for name in data:
+        hit = pc.match_substring(arrow(raw[name]), "\ufffd")
+        rows = np.array(pc.fill_null(hit, False).to_numpy(zero_copy_only=False), dtype=bool)
+        if rows.any():
+            faults.append(Fault(rows, str(name), UNDECODABLE))
+    return faults
 
 
 def record_keys(raw: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:

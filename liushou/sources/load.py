@@ -28,7 +28,13 @@ from liushou.sources.contract import (
     System,
 )
 from liushou.sources.errors import MissingSystemError, QuarantineLimitError
-from liushou.sources.readers import PROVENANCE_COLUMNS, RawPart, find_files, read_file
+from liushou.sources.readers import (
+    PROVENANCE_COLUMNS,
+    RawPart,
+    find_files,
+    is_empty,
+    read_file,
+)
 from liushou.sources.schema import CANONICAL, FILE_ACCOUNTING, LANDING_DIVISIONS, QUARANTINE
 from liushou.sources.text import tidy
 
@@ -57,7 +63,7 @@ class LoadReport:
     missing_optional: list[str] = field(default_factory=list)
     """Optional systems (register, incapacity) with no file this quarter."""
     empty: list[str] = field(default_factory=list)
-    """Files that had a header but no rows."""
+    """Files with no rows: a header only, or (for an optional system) nothing at all."""
 
 
 def load_landing(
@@ -95,6 +101,9 @@ def load_landing(
             continue
         parts: list[RawPart] = []
         for path in found[system]:
+            if system not in REQUIRED_SYSTEMS and is_empty(path):
+                _empty_optional(report, system, path.relative_to(folder).as_posix())
+                continue
             read = read_file(path, SPECS[system].columns, folder, config.csv_encodings, label)
             if all(part.frame.empty for part in read):
                 report.empty.append(read[0].file)
@@ -118,10 +127,11 @@ def load_landing(
             )
             canon.append(result.rows.assign(**{_QUARANTINED: result.quarantined}))
             quarantined.append(result.quarantine)
-        raw = pd.concat([part.frame for part in parts], ignore_index=True)
+        frames = [part.frame for part in parts]
+        raw = pd.concat(frames, ignore_index=True) if frames else _concat([], _raw_columns(system))
         _write(con, schema, f"raw_{system}", raw, dict.fromkeys(raw.columns, "VARCHAR"))
-        del raw
-        rows = _concat(canon)
+        del raw, frames
+        rows = _concat(canon, CANONICAL[system])
         del canon
         _write(con, schema, f"canon_{system}", rows, CANONICAL[system], keep=f"NOT {_QUARANTINED}")
     quarantine = _concat(quarantined, QUARANTINE)
@@ -131,6 +141,19 @@ def load_landing(
     _write(con, schema, "landing_divisions", read_divisions(landing), LANDING_DIVISIONS)
     _check_quarantine_share(report.files, quarantine, config, label)
     return report
+
+
+def _empty_optional(report: LoadReport, system: System, file: str) -> None:
+    """An optional system's file with nothing in it: named, accounted with no rows, and
+    read as an empty table. The contract asks only that an empty one be named; a
+    bureau with no records of this kind may well export nothing at all. A required
+    system's empty file stays a file-level fault (the reader refuses it)."""
+    report.empty.append(file)
+    report.warnings.append(
+        f"{file}: the file is empty (no header, no rows); {system} is optional, "
+        "so it is read as an empty table"
+    )
+    report.files.append(FileReport(system, file, None, None, 0, 0, 0))
 
 
 def read_divisions(landing: Path) -> pd.DataFrame:

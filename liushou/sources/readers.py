@@ -9,6 +9,7 @@ columns travel along under their own header.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 from collections.abc import Iterable, Sequence
@@ -44,6 +45,8 @@ HEADER_SEARCH_ROWS = 10
 _DELIMITERS = (",", "\t", ";")
 _EXCEL_DIGITS = 15
 _BOM = b"\xef\xbb\xbf"
+_SMALL = 4096
+"""A CSV longer than this has more than white space in it (no need to read it twice)."""
 _UTF8 = frozenset({"utf-8", "utf8", "utf-8-sig", "utf_8", "utf_8_sig"})
 
 
@@ -121,6 +124,16 @@ def _system_of(path: Path) -> System | None:
     return next((s for s in SYSTEMS if name.startswith(SPECS[s].file_stem)), None)
 
 
+def is_empty(path: Path) -> bool:
+    """Nothing in the file: zero bytes, or a CSV of only a byte-order mark and white space."""
+    size = path.stat().st_size
+    if size == 0:
+        return True
+    if path.suffix.lower() != ".csv" or size > _SMALL:
+        return False
+    return not path.read_bytes().removeprefix(_BOM).strip()
+
+
 def read_file(
     path: Path,
     columns: Sequence[Column],
@@ -137,8 +150,10 @@ def read_file(
     origin = _Origin(file=label, quarter=quarter)
     suffix = path.suffix.lower()
     warnings: list[str] = []
+    if path.stat().st_size == 0:
+        raise SourceFileError("the file is empty (0 bytes)", **origin)
     if suffix == ".csv":
-        tables = [_read_csv(path, origin, encodings)]
+        tables = [_read_csv(path, origin, encodings, columns, warnings)]
     elif suffix == ".parquet":
         tables = [_read_parquet(path, origin)]
     elif suffix == ".xlsx":
@@ -176,7 +191,7 @@ def map_headers(header: Sequence[str], columns: Sequence[Column]) -> HeaderMap:
                 if h == normalise_header(alias) and i not in owner:
                     owner[i] = (rank, column)
     taken: dict[int, str] = {}
-    warnings: list[str] = []
+    contested: list[tuple[int, int, Column]] = []
     missing: list[Column] = []
     for column in columns:
         ranked = sorted((rank, i) for i, (rank, c) in owner.items() if c is column)
@@ -186,12 +201,7 @@ def map_headers(header: Sequence[str], columns: Sequence[Column]) -> HeaderMap:
             continue
         winner = ranked[0][1]
         taken[winner] = column.name
-        for _, i in ranked[1:]:
-            warnings.append(
-                f"headers {header[winner]!r} and {header[i]!r} both mean {column.name} "
-                f"({column.header}); {header[winner]!r} is used, {header[i]!r} kept as an "
-                "extra column"
-            )
+        contested += [(winner, i, column) for _, i in ranked[1:]]
     names: list[str] = []
     headers: dict[str, str] = {}
     used = set(PROVENANCE_COLUMNS) | set(taken.values()) | {header[i] for i in taken}
@@ -204,6 +214,12 @@ def map_headers(header: Sequence[str], columns: Sequence[Column]) -> HeaderMap:
             used.add(name)
             headers[name] = name
         names.append(name)
+    warnings = [
+        f"headers {header[winner]!r} (column {winner + 1}) and {header[i]!r} (column {i + 1}) "
+        f"both mean {column.name} ({column.header}); the first is used, the second kept as "
+        f"the extra column {names[i]!r}"
+        for winner, i, column in contested
+    ]
     return HeaderMap(names, headers, missing, warnings)
 
 
@@ -244,33 +260,123 @@ def _part(table: _Table, mapping: HeaderMap, label: str, warnings: list[str]) ->
     return RawPart(label, table.sheet, table.encoding, frame, headers, warnings)
 
 
-def _read_csv(path: Path, origin: _Origin, encodings: Sequence[str]) -> _Table:
+def _read_csv(
+    path: Path,
+    origin: _Origin,
+    encodings: Sequence[str],
+    columns: Sequence[Column],
+    warnings: list[str],
+) -> _Table:
+    """A CSV file in whichever configured encoding reads it best (see :func:`_decode`).
+
+    A UTF-8 byte-order mark is dropped before any encoding is tried: spreadsheet tools
+    put one in front of GB18030 text too, and GB18030 would read it as two characters
+    glued to the first header.
+    """
     data = path.read_bytes()
-    if not data.removeprefix(_BOM).strip():
+    bom = data.startswith(_BOM)
+    body = data.removeprefix(_BOM)
+    if not body.strip():
         raise SourceFileError("the file is empty (not even a header row)", **origin)
-    for encoding in encodings:
+    codec, text, damaged = _decode(body, encodings, columns, origin)
+    label = origin["file"]
+    if bom and codec != "utf-8":
+        warnings.append(
+            f"{label}: starts with a UTF-8 byte-order mark but is {codec.upper()}; read as {codec}"
+        )
+    if damaged:
+        warnings.append(
+            f"{label}: {damaged} line(s) with bytes that are not valid {codec}; "
+            "those rows are quarantined"
+        )
+    encoding = ("utf-8-sig" if bom else "utf-8") if codec == "utf-8" else codec
+    return _parse_csv(text, encoding, origin)
+
+
+def _decode(
+    body: bytes, encodings: Sequence[str], columns: Sequence[Column], origin: _Origin
+) -> tuple[str, bytes, int]:
+    """(codec, the file as UTF-8, number of damaged lines).
+
+    The header line decides first: an encoding under which it does not decode is out,
+    and one under which it maps the required columns beats one under which it does
+    not, because GB18030 decodes most UTF-8 text without an error, into mojibake.
+    Among the rest UTF-8 goes first (GB18030 text is almost never valid UTF-8), then
+    the configured order. The first that decodes the whole file strictly wins. When
+    none does (a stray byte, a line pasted from another file), the one that damages the
+    fewest lines is used with U+FFFD for the bad bytes: the normaliser quarantines
+    those rows, and the rest of the file is not held hostage by one bad byte.
+    """
+    end = body.find(b"\n")
+    first = body[: end if end >= 0 else len(body)].rstrip(b"\r")
+    ranked: list[tuple[bool, bool, int, str]] = []
+    for order, codec in enumerate(dict.fromkeys(_codec(e) for e in encodings)):
         try:
-            return _parse_csv(data, encoding, origin)
-        except (UnicodeDecodeError, pa.ArrowInvalid) as exc:
-            if isinstance(exc, pa.ArrowInvalid) and "UTF8" not in str(exc):
-                message = "not a readable CSV file (a stray quote or a broken line?)"
-                raise SourceFileError(message, **origin) from exc
-    raise SourceFileError(
-        f"cannot be decoded as any of {', '.join(encodings)} (saved in another encoding?)",
-        **origin,
-    )
+            _, header = _split_header(first.decode(codec))
+        except UnicodeDecodeError:
+            continue
+        maps = not map_headers(header, columns).missing
+        ranked.append((not maps, codec != "utf-8", order, codec))
+    if not ranked:
+        raise SourceFileError(
+            f"the header line is undecodable: not valid {', '.join(encodings)} "
+            "(saved in another encoding?)",
+            **origin,
+        )
+    ranked.sort()
+    pool = [codec for unmapped, *_, codec in ranked if unmapped == ranked[0][0]]
+    for codec in pool:
+        strict = _strict(body, codec)
+        if strict is not None:
+            return codec, strict, 0
+    lossy = [(codec, body.decode(codec, "replace").encode("utf-8")) for codec in pool]
+    damage = [_damaged_lines(text) for _, text in lossy]
+    best = int(np.argmin(damage))
+    return lossy[best][0], lossy[best][1], damage[best]
+
+
+def _codec(encoding: str) -> str:
+    """Python's name of an encoding; every UTF-8 spelling (with or without BOM) is one."""
+    name = codecs.lookup(encoding).name
+    return "utf-8" if name in _UTF8 else name
+
+
+def _strict(body: bytes, codec: str) -> bytes | None:
+    """The file as UTF-8 when every byte of it is valid ``codec``, else None."""
+    if codec == "utf-8":
+        try:
+            _check_utf8(body)
+        except pa.ArrowInvalid:
+            return None
+        return body
+    try:
+        return body.decode(codec).encode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _damaged_lines(text: bytes) -> int:
+    """Lines holding U+FFFD (UTF-8 ``EF BF BD``): a scan of the bytes, not of the lines."""
+    raw = np.frombuffer(text, dtype=np.uint8)
+    lead = np.flatnonzero(raw[:-2] == 0xEF)
+    lead = lead[(raw[lead + 1] == 0xBF) & (raw[lead + 2] == 0xBD)]
+    if not lead.size:
+        return 0
+    newlines = np.flatnonzero(raw == 0x0A)
+    return len(np.unique(np.searchsorted(newlines, lead)))
+
+
+def _split_header(line: str) -> tuple[str, list[str]]:
+    """(delimiter, header fields) of a decoded header line: the delimiter it uses most."""
+    delimiter = max(_DELIMITERS, key=line.count)
+    return delimiter, next(csv.reader([line], delimiter=delimiter))
 
 
 def _parse_csv(data: bytes, encoding: str, origin: _Origin) -> _Table:
-    utf8 = encoding.lower() in _UTF8
-    if utf8:
-        encoding = "utf-8-sig" if data.startswith(_BOM) else "utf-8"
-        data = data.removeprefix(_BOM)
-        _check_utf8(data)
-    first_line = data.split(b"\n", 1)[0].rstrip(b"\r")
-    text = first_line.decode("utf-8" if utf8 else encoding)
-    delimiter = max(_DELIMITERS, key=text.count)
-    header = next(csv.reader([text], delimiter=delimiter))
+    """Arrow's CSV reader over text already in UTF-8, every field kept as a string."""
+    end = data.find(b"\n")
+    first = data[: end if end >= 0 else len(data)].rstrip(b"\r")
+    delimiter, header = _split_header(first.decode("utf-8"))
     positions = [f"c{i}" for i in range(len(header))]
     malformed: list[tuple[int, int]] = []
 
@@ -278,20 +384,22 @@ def _parse_csv(data: bytes, encoding: str, origin: _Origin) -> _Table:
         malformed.append((row.expected_columns, row.actual_columns))
         return "skip"
 
-    table = pacsv.read_csv(
-        pa.BufferReader(data),
-        read_options=pacsv.ReadOptions(
-            column_names=positions, skip_rows=1, encoding="utf8" if utf8 else encoding
-        ),
-        parse_options=pacsv.ParseOptions(
-            delimiter=delimiter, ignore_empty_lines=False, invalid_row_handler=on_invalid
-        ),
-        convert_options=pacsv.ConvertOptions(
-            column_types=dict.fromkeys(positions, pa.string()),
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        ),
-    )
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(data),
+            read_options=pacsv.ReadOptions(column_names=positions, skip_rows=1),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, ignore_empty_lines=False, invalid_row_handler=on_invalid
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(positions, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        message = "not a readable CSV file (a stray quote or a broken line?)"
+        raise SourceFileError(message, **origin) from exc
     if malformed:
         expected, actual = malformed[0]
         raise SourceFileError(
@@ -387,27 +495,20 @@ def _read_xlsx(
             sheet.reset_dimensions()
             rows = sheet.iter_rows(values_only=True)
             top = list(islice(rows, HEADER_SEARCH_ROWS))
-            found = None
-            for index, row in enumerate(top):
-                header = [_header_text(v) for v in row]
-                mapping = map_headers(header, columns)
-                if not mapping.missing:
-                    found = (index, header)
-                    break
-                score = sum(c.required for c in columns) - len(mapping.missing)
-                if any(header) and (best is None or score > best[0]):
-                    best = (score, sheet.title, mapping.missing)
-            if found is None:
+            search = _find_header([[_header_text(v) for v in row] for row in top], columns)
+            if search.missing is not None and (best is None or search.score > best[0]):
+                best = (search.score, sheet.title, search.missing)
+            if search.header is None:
                 warnings.append(
-                    f"{label} [{sheet.title}]: sheet skipped, no header row among its first "
-                    f"{HEADER_SEARCH_ROWS} carries the required columns"
+                    f"{label} [{sheet.title}]: sheet skipped, no header row (nor pair of rows) "
+                    f"among its first {HEADER_SEARCH_ROWS} carries the required columns"
                 )
                 continue
-            index, header = found
-            body = [*top[index + 1 :], *rows]
+            header, start = search.header, search.start
+            body = [*top[start:], *rows]
             cells = _cells(body, len(header))
             header = header + [""] * (cells.shape[1] - len(header))
-            numbers = np.arange(index + 2, index + 2 + len(body))
+            numbers = np.arange(start + 1, start + 1 + len(body))
             tables.append(_Table(header, cells, numbers, sheet=sheet.title))
     finally:
         book.close()
@@ -420,6 +521,88 @@ def _read_xlsx(
             field=", ".join(c.name for c in best[2]),
         )
     return tables
+
+
+@dataclass
+class _HeaderSearch:
+    """Where a sheet's header is, or how close its best row came."""
+
+    header: list[str] | None = None
+    start: int = 0
+    """Index (among the sheet's rows) of the first data row."""
+    score: int = -1
+    """Required columns the best non-empty candidate maps, for the error message."""
+    missing: list[Column] | None = None
+
+
+def _find_header(top: list[list[str]], columns: Sequence[Column]) -> _HeaderSearch:
+    """The header among a sheet's first rows: one row, else two rows read as one.
+
+    Every single row is tried first (title rows above the header are common). A row
+    that maps is still read together with the row above or below it when that pair
+    maps more columns: in a grouped header one row alone may carry the required
+    columns (the cells merged down over both rows) while the groups (父亲 | 姓名) need
+    both. A title row or a data row paired with the header maps fewer columns, never
+    more, so it is never taken. Only when no single row maps are pairs of consecutive
+    rows tried on their own.
+    """
+    required = sum(c.required for c in columns)
+    found = _HeaderSearch()
+
+    def judge(header: list[str]) -> HeaderMap:
+        mapping = map_headers(header, columns)
+        score = required - len(mapping.missing)
+        if mapping.missing and any(header) and score > found.score:
+            found.score, found.missing = score, mapping.missing
+        return mapping
+
+    for index, header in enumerate(top):
+        mapping = judge(header)
+        if mapping.missing:
+            continue
+        choices = [(_mapped(mapping, columns), header, index + 1)]
+        for upper in (index - 1, index):
+            if upper >= 0 and upper + 1 < len(top):
+                pair = _two_row_header(top[upper], top[upper + 1])
+                paired = map_headers(pair, columns)
+                if not paired.missing:
+                    choices.append((_mapped(paired, columns), pair, upper + 2))
+        _, chosen, start = max(choices, key=lambda choice: choice[0])
+        return _HeaderSearch(chosen, start)
+    for index in range(1, len(top)):
+        pair = _two_row_header(top[index - 1], top[index])
+        if not judge(pair).missing:
+            return _HeaderSearch(pair, index + 1)
+    return found
+
+
+def _mapped(mapping: HeaderMap, columns: Sequence[Column]) -> int:
+    names = {c.name for c in columns}
+    return sum(name in names for name in mapping.names)
+
+
+def _two_row_header(upper: list[str], lower: list[str]) -> list[str]:
+    """Two header rows as one: a group label over its sub-labels (儿童 | 姓名 → 儿童姓名).
+
+    openpyxl's read-only mode shows a merged cell's value only in its top-left cell, so
+    a group label merged across columns is carried right over the empty upper cells
+    until the next upper label. Only a label with a sub-label under it is a group: a
+    cell merged down over both rows (户号, lower cell empty) stands for itself and is
+    not carried into its neighbours. These are a sheet's first rows, a handful of
+    cells: the loop is over columns, not over data rows.
+    """
+    width = max(len(upper), len(lower))
+    upper = [u.strip() for u in upper] + [""] * (width - len(upper))
+    lower = [v.strip() for v in lower] + [""] * (width - len(lower))
+    combined: list[str] = []
+    group = ""
+    for above, below in zip(upper, lower, strict=True):
+        if above:
+            group = above if below else ""
+            combined.append(above + below)
+        else:
+            combined.append(group + below if below else "")
+    return combined
 
 
 def _header_text(value: object) -> str:

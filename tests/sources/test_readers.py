@@ -104,13 +104,37 @@ def test_line_with_wrong_number_of_fields_stops(tmp_path):
     assert "1,2,3" not in str(caught.value)
 
 
-def test_undecodable_file_names_the_file(tmp_path):
+def test_undecodable_header_names_the_file(tmp_path):
     path = tmp_path / "hukou.csv"
-    path.write_bytes(",".join(HUKOU_HEADER).encode() + b"\n\x80\xff\x80\xff\n")  # no encoding fits
-    with pytest.raises(SourceFileError, match=r"hukou\.csv") as caught:
+    header = b"\x80\xff" + ",".join(HUKOU_HEADER).encode()  # bytes no encoding reads, in the header
+    path.write_bytes(header + b"\n" + ",".join(hukou_row()).encode() + b"\n")
+    with pytest.raises(SourceFileError, match=r"header line is undecodable.*hukou\.csv") as caught:
         read(path)
     assert caught.value.file == "hukou.csv"
     assert caught.value.quarter == "2026Q3"
+
+
+def test_damaged_body_is_read_with_replacement_characters(tmp_path):
+    path = tmp_path / "hukou.csv"
+    body = ",".join(hukou_row(**{"姓名": "王X"})).encode("gb18030").replace(b"X", b"\xff")
+    path.write_bytes(",".join(HUKOU_HEADER).encode("gb18030") + b"\n" + body + b"\n")
+    (part,) = read(path)  # one byte that is not GB18030 (nor UTF-8): the rest still reads
+    assert part.encoding == "gb18030"
+    assert part.frame["name"].tolist() == ["王\ufffd"]
+    assert part.warnings == [
+        "hukou.csv: 1 line(s) with bytes that are not valid gb18030; those rows are quarantined"
+    ]
+
+
+def test_encoding_whose_header_maps_wins(tmp_path):
+    path = tmp_path / "hukou.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + ",".join(HUKOU_HEADER).encode("gb18030") + b"\n")
+    (part,) = read_file(path, HUKOU, tmp_path, ("gb18030", "utf-8"))
+    assert part.encoding == "gb18030"
+    assert part.headers["id_number"] == "公民身份号码"  # the BOM is not glued to it
+    assert part.warnings == [
+        "hukou.csv: starts with a UTF-8 byte-order mark but is GB18030; read as gb18030"
+    ]
 
 
 def test_empty_file_is_an_error(tmp_path):
