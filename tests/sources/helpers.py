@@ -86,6 +86,13 @@ def work_row(birth: str = "1985-06-01", seq: int = 111, **changes: str) -> list[
     return list(row.values())
 
 
+def csv_bytes(
+    header: list[str], rows: list[list[str]], encoding: str = "utf-8", delimiter: str = ","
+) -> bytes:
+    lines = [delimiter.join(header), *(delimiter.join(r) for r in rows)]
+    return ("\n".join(lines) + "\n").encode(encoding)
+
+
 def write_csv(
     path: Path,
     header: list[str],
@@ -93,9 +100,12 @@ def write_csv(
     encoding: str = "utf-8",
     delimiter: str = ",",
 ) -> Path:
-    lines = [delimiter.join(header), *(delimiter.join(r) for r in rows)]
+    return write_bytes(path, csv_bytes(header, rows, encoding, delimiter))
+
+
+def write_bytes(path: Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
+    path.write_bytes(data)
     return path
 
 
@@ -107,6 +117,20 @@ def write_xlsx(path: Path, sheets: dict[str, list[list[Any]]]) -> Path:
         sheet = book.create_sheet(title)
         for row in rows:
             sheet.append(row)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+    return path
+
+
+def write_merged_xlsx(path: Path, rows: list[list[Any]], merges: list[str]) -> Path:
+    """One sheet with merged ranges (``"A1:A2"``); only a range's top-left value is kept,
+    as Excel keeps it."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    for cells in merges:
+        sheet.merge_cells(cells)
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
     return path
