@@ -320,7 +320,7 @@ def reconcile_quarter(
                 previous_note=_previous_note(con, q, previous),
                 warnings=list(loaded.warnings)
                 + [f"optional system absent: {s}" for s in loaded.missing_optional]
-                + [f"file with a header but no rows: {f}" for f in loaded.empty],
+                + [f"file with no rows (empty, or a header only): {f}" for f in loaded.empty],
             )
             run_summary.collect(con, ctx.stage, summary)
             if settings.expectations.data_docs:

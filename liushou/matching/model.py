@@ -252,6 +252,12 @@ def fit(con: duckdb.DuckDBPyConnection, records: str, config: MatchingConfig) ->
     prior = min(1 / max(persons, 1), 0.5)
     tag = re.sub(r"\W", "_", records)  # not random: u sampling hashes the dataset names
     datasets = (f"liushou_persons_{tag}", f"liushou_rows_{tag}")
+    for name in datasets:  # a model fitted before on this connection
+        kind = con.execute(
+            "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]
+        ).fetchall()
+        if kind:
+            con.execute(f"DROP {'VIEW' if kind[0][0] == 'VIEW' else 'TABLE'} {name}")
     db = DuckDBAPI(connection=con)
     inputs = [
         db.register(

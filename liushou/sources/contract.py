@@ -170,8 +170,8 @@ REGISTER = SystemSpec(
     (
         _id("id_number", "儿童公民身份号码", required=True, extra=("儿童身份证号",)),
         Column("name", "儿童姓名", True, ("姓名",)),
-        Column("sex", "性别"),
-        Column("birth_date", "出生日期", True, ("出生年月日",), kind="date"),
+        Column("sex", "性别", False, ("儿童性别",)),
+        Column("birth_date", "出生日期", True, ("出生年月日", "儿童出生日期"), kind="date"),
         Column("division_code", "户籍地区划代码", False, ("行政区划代码", "区划代码"), kind="code"),
         Column("guardian_type", "监护类型"),
         Column("guardian_name", "委托监护人姓名", False, ("监护人姓名",)),

@@ -6,6 +6,7 @@ Used by the quarter-diff tests and by the golden register files.
 from __future__ import annotations
 
 import copy
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import duckdb
 from prefect.logging import disable_run_logger
 
 from liushou import warehouse
+from liushou.expectations.gate import write_outcomes
 from liushou.flows.quarterly import (
     RunContext,
     apply_rules,
@@ -178,12 +180,14 @@ def run_quarter(
         stage=stage,
         previous=previous,
         run_id="test",
+        started=datetime(2026, 10, 5, 2, 0),
     )
     with disable_run_logger():
         match_persons.fn(ctx)
         apply_rules.fn(ctx)
         diff_quarter.fn(ctx)
         check_register.fn(ctx)
+    write_outcomes(con, stage, [])  # the gates are tested in tests/expectations
     warehouse.publish(
         con, quarter, list(WAREHOUSE_TABLES), {"run_id": "test", "quarter": str(quarter)}
     )
