@@ -57,6 +57,29 @@ def _parser() -> argparse.ArgumentParser:
         help="if another run holds --out, wait up to this long for it (default: refuse at once)",
     )
 
+    run.add_argument(
+        "--decisions",
+        type=Path,
+        help="analysts' decisions file (default: OUT/decisions.sqlite)",
+    )
+
+    dec = sub.add_parser("decisions", help="analysts' decisions: import a filled workbook, list")
+    dec_sub = dec.add_subparsers(dest="action", required=True)
+    imp = dec_sub.add_parser("import", help="read decisions from a filled conflicts.xlsx")
+    imp.add_argument("file", type=Path, help="conflicts.xlsx with the decision column filled")
+    imp.add_argument("--by", required=True, help="who decided (name of the analyst)")
+    imp.add_argument("--out", required=True, type=Path, help="the runs' output folder")
+    imp.add_argument(
+        "--decisions", type=Path, help="decisions file (default: OUT/decisions.sqlite)"
+    )
+    imp.add_argument(
+        "--supersede", action="store_true", help="replace decisions in force that a row contradicts"
+    )
+    lst = dec_sub.add_parser("list", help="show the decisions in force (or all with --all)")
+    lst.add_argument("--out", required=True, type=Path)
+    lst.add_argument("--decisions", type=Path)
+    lst.add_argument("--all", action="store_true", help="the whole history, superseded ones too")
+
     demo = sub.add_parser("demo", help="generate demo extracts for a county and run both quarters")
     demo.add_argument(
         "--out", type=Path, default=Path("demo"), help="folder for landing and outputs"
@@ -89,9 +112,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     log_dir: Path = getattr(args, "out", None) or getattr(args, "landing", None) or Path()
     try:
         if args.command == "run":
-            summary = _run(args.landing, args.quarter, args.out, args.config, args.wait)
+            summary = _run(
+                args.landing, args.quarter, args.out, args.config, args.wait, args.decisions
+            )
             _print_summary(summary)
             return EXIT_OK if _passed(summary) else EXIT_CHECK_FAILED
+        if args.command == "decisions":
+            return _decisions(args)
         if args.command == "demo":
             return _demo(args)
         if args.command == "generate":
@@ -132,7 +159,12 @@ def _failure(exc: BaseException, log_dir: Path) -> int:
 
 
 def _run(
-    landing: Path, quarter: str, out: Path, config: Path | None, wait: float = 0.0
+    landing: Path,
+    quarter: str,
+    out: Path,
+    config: Path | None,
+    wait: float = 0.0,
+    decisions: Path | None = None,
 ) -> dict[str, Any]:
     """Check what can be checked in a second, then run the flow."""
     from liushou.quarters import Quarter
@@ -157,7 +189,56 @@ def _run(
         out=str(out),
         config=str(config) if config else None,
         wait_seconds=wait,
+        decisions_file=str(decisions) if decisions else None,
     )
+
+
+def _decisions(args: argparse.Namespace) -> int:
+    from liushou.decisions.store import DECISIONS_FILE, DecisionStore
+
+    store = DecisionStore(args.decisions or args.out / DECISIONS_FILE)
+    if args.action == "list":
+        _print_decisions(store.history() if args.all else store.current(), "decisions")
+        return EXIT_OK
+    from liushou.decisions.workbook import conflicts_of, import_workbook, read_workbook
+
+    quarter, rows = read_workbook(args.file)
+    report = import_workbook(
+        args.file,
+        args.by,
+        store,
+        conflicts_of(args.out, quarter),
+        quarter,
+        rows,
+        datetime.now(),
+        supersede=args.supersede,
+    )
+    _print_decisions(report.stored, f"stored from {args.file.name} ({quarter})")
+    if report.already:
+        console.print(f"{report.already} row(s) already in force: nothing new stored")
+    for error in report.errors:
+        errors.print(f"[red]not stored:[/red] {escape(str(error))} [file {args.file.name}]")
+    return EXIT_BAD_INPUT if report.errors else EXIT_OK
+
+
+def _print_decisions(decisions: list[Any], title: str) -> None:
+    from liushou.privacy import mask_id, mask_record_key
+
+    table = Table(title=f"{title}: {len(decisions)}")
+    for col in ("#", "kind", "records / conflict", "value", "reason", "by", "at", "superseded by"):
+        table.add_column(col)
+    for d in decisions:
+        table.add_row(
+            str(d.decision_id),
+            d.kind,
+            escape(d.conflict_id or "\n".join(mask_record_key(k) for k in d.records)),
+            mask_id(d.value) if d.value else "",
+            escape(d.reason),
+            escape(d.by),
+            f"{d.at:%Y-%m-%d %H:%M}",
+            f"#{d.superseded_by}" if d.superseded_by else "",
+        )
+    console.print(table)
 
 
 def _generate(landing: Path, households: int, seed: int, first: str, quarters: int) -> list[str]:

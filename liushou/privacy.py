@@ -30,3 +30,9 @@ def mask_id_series(values: pd.Series) -> pd.Series:
     masked = text.str.slice(0, 6) + middle + text.str.slice(-4)
     short = text.str.len() <= 10
     return masked.mask(short, text.str.replace(r".", "*", regex=True)).fillna("")
+
+
+def mask_record_key(key: str) -> str:
+    """``330302200901011234|001`` → ``330302********1234|001``: the parts that are ID or
+    student numbers masked, the rest (户号, school code) kept so the row can be found."""
+    return "|".join(mask_id(part) if len(part) >= 15 else part for part in key.split("|"))

@@ -18,6 +18,7 @@ import pytest
 
 from liushou.data.generator import DemoSpec, generate_demo
 from liushou.data.truth import Case, Truth
+from liushou.decisions.workbook import META_SHEET
 from liushou.publish.tables import CONFLICT_KIND_NAMES, OUTPUTS
 from liushou.register.conflicts import CONFLICT_KINDS
 from liushou.register.diff import EXIT_REASONS
@@ -205,7 +206,7 @@ def test_every_output_table_is_written(county):
             assert (out / quarter / f"{table.name}.xlsx").is_file() == table.xlsx
         book = openpyxl.load_workbook(out / quarter / "conflicts.xlsx", read_only=True)
         kinds = set(_published(out, quarter, "conflicts")["kind"])
-        assert set(book.sheetnames) == {CONFLICT_KIND_NAMES[k] for k in kinds}
+        assert set(book.sheetnames) - {META_SHEET} == {CONFLICT_KIND_NAMES[k] for k in kinds}
         header = next(book[book.sheetnames[0]].iter_rows(max_row=1, values_only=True))
         assert header[0] == "问题编号"
 

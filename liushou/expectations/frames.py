@@ -226,7 +226,8 @@ def register_frame(con: duckdb.DuckDBPyConnection, ctx: FrameContext) -> pd.Data
     """The published register, one row per row, with the evidence its category needs.
 
     ``evidence`` restates rules.md's two categories from the parents' facts the rules
-    recorded, independently of the category the publishing stage carried along.
+    recorded, independently of the category the publishing stage carried along; a row
+    an analyst decided stands on the decision.
     """
     s, r = ctx.stage, ctx.quarter.reference_date
     u = "true" if ctx.include_unclear else "false"
@@ -237,7 +238,8 @@ def register_frame(con: duckdb.DuckDBPyConnection, ctx: FrameContext) -> pd.Data
                count(*) OVER (PARTITION BY g.person_id) AS rows_for_person,
                {_age("g.birth_date", r, ctx.birthday_counts_as_reached)} AS age_years,
                g.category, g.status, g.match_score, g.township_code, g.sources,
-               CASE WHEN c.person_id IS NULL THEN 'no_evidence'
+               CASE WHEN g.decided_by_analyst THEN g.category
+                    WHEN c.person_id IS NULL THEN 'no_evidence'
                     WHEN (c.f_away OR ({u} AND c.f_unclear))
                          AND (c.m_away OR ({u} AND c.m_unclear)) THEN 'both_away'
                     WHEN ((c.f_away OR ({u} AND c.f_unclear)) AND c.m_unable)

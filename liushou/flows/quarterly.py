@@ -24,6 +24,8 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from liushou import warehouse
+from liushou.decisions import apply as decisions
+from liushou.decisions.store import DECISIONS_FILE, DecisionStore
 from liushou.expectations.frames import FrameContext
 from liushou.expectations.gate import DOCS_DIR, Gate, GateError, GateReport, write_outcomes
 from liushou.matching.resolve import MatchReport, register_macros, resolve_persons
@@ -61,6 +63,7 @@ class RunContext:
     previous: Quarter | None
     run_id: str
     started: datetime
+    decisions_path: Path | None = None
     timings: dict[str, float] = field(default_factory=dict)
     gate: Gate | None = None
 
@@ -107,6 +110,17 @@ def _rejected(ctx: RunContext, exc: GateError) -> GateError:
         index = ctx.gate.write_docs(folder / DOCS_DIR)
         note += f"; the Data Docs in {index}"
     return exc.with_note(note)
+
+
+@task(name="read-decisions", cache_policy=NO_CACHE)
+def read_decisions(ctx: RunContext) -> int:
+    """The analysts' decisions in force, read once at the start: the store may change
+    while the run goes on (the portal), the run must not."""
+    path = ctx.decisions_path or ctx.out / DECISIONS_FILE
+    current = DecisionStore(path).current()
+    decisions.stage(ctx.con, ctx.stage, current)
+    get_run_logger().info("%s analyst decision(s) in force from %s", len(current), path.name)
+    return len(current)
 
 
 @task(name="expectations-sources", cache_policy=NO_CACHE)
@@ -188,11 +202,13 @@ def apply_rules(ctx: RunContext) -> EligibilityReport:
         if ctx.previous is None
         else (ctx.previous.reference_date)
     )
-    report = _timed(
-        ctx,
-        "rules",
-        lambda: evaluate(ctx.con, ctx.stage, ctx.quarter, previous_r, ctx.settings.rules),
-    )
+
+    def run() -> EligibilityReport:
+        report = evaluate(ctx.con, ctx.stage, ctx.quarter, previous_r, ctx.settings.rules)
+        decisions.override_register(ctx.con, ctx.stage)
+        return report
+
+    report = _timed(ctx, "rules", run)
     get_run_logger().info(
         "%s children evaluated, %s on the register %s",
         report.children,
@@ -218,6 +234,8 @@ def diff_quarter(ctx: RunContext) -> None:
 def check_register(ctx: RunContext) -> None:
     def run() -> None:
         build_conflicts(ctx.con, ctx.stage, ctx.settings.rules)
+        decisions.resolve_conflicts(ctx.con, ctx.stage)
+        decisions.decided_pairs(ctx.con, ctx.stage)
         build_signals(ctx.con, ctx.stage)
         build_check(ctx.con, ctx.stage, ctx.settings.matching)
 
@@ -280,7 +298,12 @@ def _previous_note(
 
 @flow(name="reconcile-quarter")
 def reconcile_quarter(
-    landing: str, quarter: str, out: str, config: str | None = None, wait_seconds: float = 0.0
+    landing: str,
+    quarter: str,
+    out: str,
+    config: str | None = None,
+    wait_seconds: float = 0.0,
+    decisions_file: str | None = None,
 ) -> dict[str, Any]:
     """Reconcile one quarter's landing extracts into its published register."""
     started = datetime.now()
@@ -305,7 +328,9 @@ def reconcile_quarter(
                 previous=previous,
                 run_id=uuid.uuid4().hex[:12],
                 started=started,
+                decisions_path=Path(decisions_file) if decisions_file else None,
             )
+            read_decisions(ctx)
             loaded = load_sources(ctx)
             gate_sources(ctx)
             match_persons(ctx)
@@ -323,6 +348,7 @@ def reconcile_quarter(
                 + [f"file with no rows (empty, or a header only): {f}" for f in loaded.empty],
             )
             run_summary.collect(con, ctx.stage, summary)
+            summary.decisions_stale = decisions.stale(con, ctx.stage)
             if settings.expectations.data_docs:
                 summary.data_docs = f"{DOCS_DIR}/index.html"
             published = publish(ctx, summary, started)

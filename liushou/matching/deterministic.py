@@ -152,7 +152,8 @@ def exact_ids(con: duckdb.DuckDBPyConnection, s: str) -> None:
         FROM (
             SELECT *, row_number() OVER (
                 PARTITION BY rid ORDER BY name_agree::INT + birth_agree::INT DESC, pref) AS rn
-            FROM m_exact WHERE name_agree OR birth_agree
+            FROM m_exact WHERE (name_agree OR birth_agree)
+              AND rid NOT IN (SELECT rid FROM {s}.m_links)
         ) WHERE rn = 1
     """,
     )

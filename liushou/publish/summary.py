@@ -34,6 +34,11 @@ class RunSummary:
     expectations_failed: list[dict[str, Any]] = field(default_factory=list)
     """Failed expectations (warnings: a blocking one stops the run): key, severity, the
     failing count, and where (file and row, never a value)."""
+    decisions_in_force: int = 0
+    conflicts_resolved: int = 0
+    decisions_stale: list[dict[str, Any]] = field(default_factory=list)
+    """Decisions that found none of their records (or their conflict) this quarter: kept
+    in the store, applied to nothing, listed so an analyst can close them."""
     data_docs: str | None = None
     """The Data Docs index, relative to the quarter's output folder."""
     timings: dict[str, float] = field(default_factory=dict)
@@ -98,6 +103,12 @@ def collect(con: duckdb.DuckDBPyConnection, s: str, summary: RunSummary) -> RunS
             SELECT kind, count(DISTINCT group_id), count(*) FROM {s}.duplicates
             GROUP BY 1 ORDER BY 1""").fetchall()
     }
+    summary.decisions_in_force = int(
+        con.sql(f"SELECT count(*) FROM {s}.decisions").fetchall()[0][0]
+    )
+    summary.conflicts_resolved = int(
+        con.sql(f"SELECT count(*) FROM {s}.resolved_conflicts").fetchall()[0][0]
+    )
     summary.expectations_run = int(
         con.sql(f"SELECT count(*) FROM {s}.expectations").fetchall()[0][0]
     )
@@ -220,6 +231,18 @@ def to_markdown(summary: RunSummary, docs_link: str | None = None) -> str:
         parts += [
             f"| {e['key']} | {e['severity']} | {_failing(e)} | {e['examples'] or ''} |"
             for e in summary.expectations_failed
+        ]
+    parts += [
+        "",
+        f"**Analysts' decisions**: {summary.decisions_in_force} in force, "
+        f"{summary.conflicts_resolved} conflicts resolved by them, "
+        f"{len(summary.decisions_stale)} no longer apply",
+    ]
+    if summary.decisions_stale:
+        parts += ["", "| decision | kind | by | note |", "|---:|---|---|---|"]
+        parts += [
+            f"| #{d['decision_id']} | {d['kind']} | {d['decided_by']} | {d['reason']} |"
+            for d in summary.decisions_stale
         ]
     if summary.warnings:
         parts += ["", "**Warnings**", ""] + [f"- {w}" for w in summary.warnings]

@@ -57,6 +57,10 @@ HEADERS: dict[str, str] = {
     "bu_lou": "不漏",
     "method": "匹配方法",
     "phase": "阶段",
+    "decision_id": "决定编号",
+    "decision": "决定",
+    "note": "备注",
+    "decided_by": "决定人",
     "suite": "检查集",
     "key": "检查项",
     "severity": "级别",
@@ -228,6 +232,20 @@ OUTPUTS: tuple[OutputTable, ...] = (
         ),
     ),
     OutputTable(
+        "resolved_conflicts",
+        (
+            "conflict_id",
+            "kind",
+            "person_id",
+            "records",
+            "detail",
+            "decision_id",
+            "decision",
+            "note",
+            "decided_by",
+        ),
+    ),
+    OutputTable(
         "expectations",
         (
             "phase",
@@ -250,6 +268,8 @@ OUTPUT_NAMES = tuple(t.name for t in OUTPUTS)
 
 WAREHOUSE_TABLES = (
     *OUTPUT_NAMES,
+    "decisions",
+    "decided_persons",
     "raw_hukou",
     "raw_xueji",
     "raw_register",

@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 import xlsxwriter
 
+from liushou.decisions.workbook import review_frame, write_review_workbook
 from liushou.publish.tables import (
     CONFLICT_KIND_NAMES,
     DUPLICATE_KINDS,
@@ -61,7 +62,11 @@ def write_outputs(
         columns = ", ".join(f'"{c}"' for c in table.columns)
         relation = con.sql(f"SELECT {columns} FROM {schema}.{table.name}")
         relation.to_parquet(str(staging / f"{table.name}.parquet"))
-        if table.xlsx:
+        if table.name == "conflicts":
+            review = review_frame(con, schema)
+            review.to_parquet(staging / "conflicts_review.parquet", index=False)
+            write_review_workbook(review, staging / "conflicts.xlsx", str(quarter))
+        elif table.xlsx:
             _write_xlsx(relation.df(), table, staging / f"{table.name}.xlsx", quarter)
     for name, text in (extra_files or {}).items():
         (staging / name).write_text(text, encoding="utf-8")

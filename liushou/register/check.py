@@ -75,6 +75,9 @@ def build_signals(con: duckdb.DuckDBPyConnection, s: str) -> None:
                     WHEN r.person_id IN (SELECT person_id FROM {s}.duplicates)
                          OR r.record_key IN (SELECT record_key FROM {s}.duplicates)
                         THEN 'duplicates'
+                    WHEN r.person_id IN (SELECT person_id FROM {s}.decided_persons)
+                         OR r.record_key IN (SELECT record_key FROM {s}.decided_persons)
+                        THEN 'analyst'
                END AS explained_by
         FROM raw_signals r LEFT JOIN {s}.children c USING (person_id)
         ORDER BY r.signal, r.record_key
@@ -85,7 +88,8 @@ def probable_duplicates(
     con: duckdb.DuckDBPyConnection, s: str, config: MatchingConfig
 ) -> pd.DataFrame:
     """Pairs of register rows the matcher scores at or above the review band's lower
-    bound: two children the model would call one, left for an analyst to decide."""
+    bound: two children the model would call one, left for an analyst to decide (a pair
+    an analyst decided, same or different, is resolved)."""
     return con.sql(f"""
         SELECT h.person_a, h.person_b, h.p AS score, a.township_code AS a_township,
                b.township_code AS b_township
@@ -93,6 +97,9 @@ def probable_duplicates(
         JOIN {s}.register a ON a.person_id = h.person_a
         JOIN {s}.register b ON b.person_id = h.person_b
         WHERE h.p >= {config.review_min_score}
+          AND NOT EXISTS (SELECT 1 FROM {s}.decided_pairs d
+                          WHERE d.person_a = least(h.person_a, h.person_b)
+                            AND d.person_b = greatest(h.person_a, h.person_b))
         ORDER BY h.person_a, h.person_b
     """).df()
 

@@ -146,9 +146,10 @@ def build_register(con: duckdb.DuckDBPyConnection, s: str, quarter: Quarter) -> 
                          CASE WHEN x.person_id IS NOT NULL THEN 'xueji' END,
                          CASE WHEN g.person_id IS NOT NULL THEN 'register' END) AS sources,
                round(least(coalesce(g.score, 1.0), coalesce(x.score, 1.0)), 4) AS match_score,
-               false AS decided_by_analyst,
-               CASE WHEN p.aliases IS NOT NULL
-                    THEN '别名 / alias of ' || p.aliases END AS detail
+               c.decided_by_analyst,
+               nullif(concat_ws('; ', CASE WHEN p.aliases IS NOT NULL
+                                          THEN '别名 / alias of ' || p.aliases END,
+                                c.decision_note), '') AS detail
         FROM {s}.children c
         LEFT JOIN prev p USING (person_id)
         LEFT JOIN landing g USING (person_id)
@@ -211,6 +212,7 @@ def build_exits(con: duckdb.DuckDBPyConnection, s: str, r: str) -> None:
                     WHEN status IN ('死亡', '迁出') THEN '户籍状态 ' || status
                          || coalesce(' (' || status_date || ')', '')
                     WHEN NOT under_age THEN '年满周岁 / aged ' || age_years
+                    WHEN decision_note IS NOT NULL THEN decision_note
                     WHEN moved_with_parents THEN '在父母务工地就学 / enrolled in '
                          || home_school_county || coalesce(' ' || school_county_name, '')
                     WHEN (f_away_prev AND NOT f_away) AND (m_away_prev AND NOT m_away)
