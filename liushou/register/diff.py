@@ -212,13 +212,13 @@ def build_exits(con: duckdb.DuckDBPyConnection, s: str, r: str) -> None:
                     WHEN status IN ('死亡', '迁出') THEN '户籍状态 ' || status
                          || coalesce(' (' || status_date || ')', '')
                     WHEN NOT under_age THEN '年满周岁 / aged ' || age_years
-                    WHEN decision_note IS NOT NULL THEN decision_note
                     WHEN moved_with_parents THEN '在父母务工地就学 / enrolled in '
                          || home_school_county || coalesce(' ' || school_county_name, '')
                     WHEN (f_away_prev AND NOT f_away) AND (m_away_prev AND NOT m_away)
                         THEN '父母返乡 / both parents returned'
                     WHEN f_away_prev AND NOT f_away THEN '父亲返乡 / father returned'
                     WHEN m_away_prev AND NOT m_away THEN '母亲返乡 / mother returned'
+                    WHEN decision_note IS NOT NULL THEN decision_note
                     ELSE failing END AS detail
         FROM facts
         ORDER BY township_code NULLS LAST, person_id
