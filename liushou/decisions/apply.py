@@ -216,9 +216,29 @@ def decided_persons(con: duckdb.DuckDBPyConnection, s: str) -> None:
     )
 
 
+def _same_child(s: str) -> str:
+    """Two household persons an analyst called one child (two valid ID numbers are never
+    merged automatically): the one on the last register, else the lower number, stays."""
+    return f"""
+        SELECT DISTINCT ON (dropped) a.decision_id, a.reason,
+               CASE WHEN b_prev AND NOT a_prev THEN b.person_id ELSE a.person_id END AS kept,
+               CASE WHEN b_prev AND NOT a_prev THEN a.person_id ELSE b.person_id END AS dropped
+        FROM (SELECT *, person_id IN (SELECT person_id FROM {s}.prev_register) AS a_prev
+              FROM {s}.decided_persons) a
+        JOIN (SELECT *, person_id IN (SELECT person_id FROM {s}.prev_register) AS b_prev
+              FROM {s}.decided_persons) b
+          ON a.decision_id = b.decision_id AND a.person_id < b.person_id
+        JOIN {s}.persons_hukou ha ON ha.person_id = a.person_id
+        JOIN {s}.persons_hukou hb ON hb.person_id = b.person_id
+        WHERE a.kind = 'same_person'
+        ORDER BY dropped, a.decision_id DESC
+    """
+
+
 def override_register(con: duckdb.DuckDBPyConnection, s: str) -> None:
     """``include``/``exclude``: the child is on / off the register whatever the rules say;
-    the register row shows ``decided_by_analyst`` and the decision's note."""
+    the register row shows ``decided_by_analyst`` and the decision's note. Of two
+    household persons decided ``same_person``, one stays and the other leaves."""
     decided_persons(con, s)
     _q(
         con,
@@ -234,7 +254,15 @@ def override_register(con: duckdb.DuckDBPyConnection, s: str) -> None:
         FROM {s}.children c
         LEFT JOIN (
             SELECT DISTINCT ON (person_id) person_id, kind, decision_id, reason
-            FROM {s}.decided_persons WHERE kind IN ('include', 'exclude')
+            FROM (
+                SELECT person_id, kind, decision_id, reason FROM {s}.decided_persons
+                WHERE kind IN ('include', 'exclude')
+                UNION ALL
+                SELECT dropped, 'exclude', decision_id,
+                       '与 ' || mask_id(kept) || ' 为同一人 / same child as '
+                       || mask_id(kept) || ': ' || reason
+                FROM ({_same_child(s)})
+            )
             ORDER BY person_id, decision_id DESC
         ) o USING (person_id)
         ORDER BY c.person_id

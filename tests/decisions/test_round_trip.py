@@ -267,6 +267,8 @@ def test_decisions_round_trip_through_excel_and_two_quarters(county, tmp_path, c
         if conflict["conflict_id"] in conflicts3 | resolved3:
             assert conflict["conflict_id"] in resolved3 - conflicts3
     register3 = _table(out, Q3, "register").set_index("person_id")
+    twins = {other_pair["r1_record_key"].split("|")[0], other_pair["r2_record_key"].split("|")[0]}
+    assert len(twins & set(register3.index)) <= 1  # decided one child: one row at most
     assert schooled_person not in register3.index
     if unknown_person in register3.index:
         assert register3.loc[unknown_person, "decided_by_analyst"]
