@@ -58,6 +58,7 @@ CHOICE_NAMES = {
 COLUMNS = {
     "conflict_id": "问题编号",
     "kind": "类别",
+    "township_code": "乡镇(街道)代码",
     "detail": "说明",
     "suggestion": "处理建议",
     **{
@@ -103,8 +104,15 @@ def review_frame(con: duckdb.DuckDBPyConnection, s: str) -> pd.DataFrame:
     """
     frame = con.sql(f"""
         WITH r AS (SELECT DISTINCT ON (record_key) * FROM ({records}) ORDER BY record_key, source),
-        c AS (SELECT conflict_id, kind, detail, suggestion, unnest(records) AS record_key
-              FROM {s}.conflicts),
+        c AS (SELECT k.conflict_id, k.kind, k.detail, k.suggestion,
+                     coalesce(p.township_code, h.township) AS township_code,
+                     unnest(k.records) AS record_key
+              FROM {s}.conflicts k
+              LEFT JOIN {s}.persons p ON p.person_id = k.person_id
+              LEFT JOIN (SELECT DISTINCT ON (record_key) record_key,
+                                left(division_code, 9) AS township
+                         FROM {s}.canon_hukou ORDER BY record_key) h
+                ON h.record_key = k.records[1]),
         ranked AS (
             SELECT c.*, r.source, r.name, r.birth_date, r.id_number, r.file, r.sheet,
                    r.row_number,
@@ -112,14 +120,16 @@ def review_frame(con: duckdb.DuckDBPyConnection, s: str) -> pd.DataFrame:
                                       ORDER BY r.source = 'hukou', c.record_key) AS i
             FROM c LEFT JOIN r USING (record_key)
         )
-        SELECT conflict_id, kind, detail, suggestion, i, record_key, source, name, birth_date,
-               id_number,
+        SELECT conflict_id, kind, detail, suggestion, township_code, i, record_key, source,
+               name, birth_date, id_number,
                CASE WHEN file IS NOT NULL THEN file || coalesce(' [' || sheet || ']', '')
                     || ' 第' || row_number || '行' END AS "where"
         FROM ranked WHERE i <= {RECORDS_SHOWN}
         ORDER BY kind, conflict_id, i
     """).df()
-    head = frame.drop_duplicates("conflict_id")[["conflict_id", "kind", "detail", "suggestion"]]
+    head = frame.drop_duplicates("conflict_id")[
+        ["conflict_id", "kind", "township_code", "detail", "suggestion"]
+    ]
     wide = head.set_index("conflict_id")
     for i in range(1, RECORDS_SHOWN + 1):
         part = frame[frame["i"] == i].set_index("conflict_id")
@@ -280,7 +290,9 @@ def import_workbook(
     good: list[_Row] = []
     for sheet, number, values in rows:
         try:
-            good.append(_Row(sheet, number, _decision(values, known, by, now, sheet, number)))
+            good.append(
+                _Row(sheet, number, decision_from_row(values, known, by, now, sheet, number))
+            )
         except (ValueError, KeyError) as exc:
             report.errors.append(RowError(sheet, number, str(exc).strip("'\"")))
     subjects: dict[str, list[_Row]] = {}
@@ -323,7 +335,7 @@ def import_workbook(
     return report
 
 
-def _decision(
+def decision_from_row(
     values: dict[str, str],
     known: pd.DataFrame,
     by: str,
@@ -331,6 +343,12 @@ def _decision(
     sheet: str,
     number: int,
 ) -> Decision:
+    """The decision one filled row (or one click in the portal) stands for.
+
+    ``values`` holds ``conflict_id``, ``decision`` (a choice of :func:`choices`, e.g.
+    ``same_person 1=2``), and ``confirmed_id``/``note`` where given; ``known`` is the
+    review table indexed by conflict id. Raises ValueError with a readable reason.
+    """
     conflict_id = values.get("conflict_id", "")
     if conflict_id not in known.index:
         raise ValueError(f"unknown conflict id {conflict_id!r} (not in this quarter's conflicts)")
