@@ -102,6 +102,32 @@ def _parser() -> argparse.ArgumentParser:
     sched.add_argument("--out", required=True, type=Path)
     sched.add_argument("--config", type=Path)
     sched.add_argument("--name", default="quarterly")
+
+    serve = sub.add_parser("serve", help="the web portal on the published outputs (see README)")
+    serve.add_argument("--out", required=True, type=Path, help="the runs' output folder")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--secure-cookies",
+        action="store_true",
+        help="mark cookies Secure (when users reach the portal over HTTPS)",
+    )
+
+    users = sub.add_parser("users", help="portal accounts: add, list")
+    users_sub = users.add_subparsers(dest="action", required=True)
+    add = users_sub.add_parser("add", help="create a portal account (password from a prompt)")
+    add.add_argument("username")
+    add.add_argument("--out", required=True, type=Path, help="the runs' output folder")
+    add.add_argument("--role", required=True, choices=("admin", "county", "township"))
+    add.add_argument("--township", help="9-digit township code (township accounts only)")
+    add.add_argument(
+        "--full-ids", action="store_true", help="may see ID numbers in full (default: masked)"
+    )
+    add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    ulist = users_sub.add_parser("list", help="show the portal accounts")
+    ulist.add_argument("--out", required=True, type=Path)
     return p
 
 
@@ -129,6 +155,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             serve_quarterly(args.landing, args.out, args.config, args.name)
             return EXIT_OK
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "users":
+            return _users(args)
     except KeyboardInterrupt:
         errors.print("[red]interrupted[/red]: the last published outputs are untouched")
         return EXIT_FAILURE
@@ -219,6 +249,100 @@ def _decisions(args: argparse.Namespace) -> int:
     for error in report.errors:
         errors.print(f"[red]not stored:[/red] {escape(str(error))} [file {args.file.name}]")
     return EXIT_BAD_INPUT if report.errors else EXIT_OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from liushou.errors import InputError
+
+    if not args.out.is_dir():
+        raise InputError("no such output folder (run a quarter first)", file=str(args.out))
+    from liushou.portal.accounts import AccountStore
+    from liushou.portal.app import create_app
+    from liushou.portal.server import LOOPBACK, serve
+    from liushou.portal.storage import PortalDB
+
+    if not any(
+        a.role == "admin" and a.active for a in AccountStore(PortalDB.under(args.out)).all()
+    ):
+        console.print(
+            "no administrator yet: create one with "
+            f"[bold]liushou users add NAME --out {escape(str(args.out))} --role admin[/bold]"
+        )
+    if args.host not in LOOPBACK and not args.secure_cookies:
+        errors.print(
+            f"[yellow]warning:[/yellow] listening on {escape(args.host)} without --secure-cookies: "
+            "put the portal behind HTTPS and pass --secure-cookies"
+        )
+    console.print(f"portal on http://{escape(args.host)}:{args.port}/ for {escape(str(args.out))}")
+    serve(create_app(args.out, secure_cookies=args.secure_cookies), args.host, args.port)
+    return EXIT_OK
+
+
+def _users(args: argparse.Namespace) -> int:
+    from liushou.portal.accounts import ROLE_NAMES, AccountStore
+    from liushou.portal.data import known_townships
+    from liushou.portal.storage import PortalDB
+
+    store = AccountStore(PortalDB.under(args.out))
+    if args.action == "list":
+        table = Table(title="portal accounts")
+        for col in ("username", "role", "township", "full IDs", "active", "created"):
+            table.add_column(col)
+        for a in store.all():
+            table.add_row(
+                escape(a.username),
+                ROLE_NAMES[a.role],
+                a.township_code or "",
+                "yes" if a.full_ids else "no",
+                "yes" if a.active else "no",
+                f"{a.created_at:%Y-%m-%d %H:%M} by {escape(a.created_by)}",
+            )
+        console.print(table)
+        return EXIT_OK
+    from liushou.portal.accounts import check_account
+
+    check_account(args.username, args.role, args.township, args.full_ids)
+    password = _new_password(args.password_stdin)
+    account = store.create(
+        args.username,
+        password,
+        args.role,
+        township=args.township,
+        full_ids=args.full_ids,
+        by=f"cli:{_os_user()}",
+        now=datetime.now(),
+        known_townships=set(known_townships(args.out)),
+    )
+    where = f", township {account.township_code}" if account.township_code else ""
+    ids = "ID numbers in full" if account.full_ids else "ID numbers masked"
+    console.print(
+        f"created account [bold]{escape(account.username)}[/bold]: "
+        f"{ROLE_NAMES[account.role]}{where}; {ids}"
+    )
+    return EXIT_OK
+
+
+def _os_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
+
+
+def _new_password(from_stdin: bool) -> str:
+    """The new account's password: one line of standard input, or typed twice."""
+    from liushou.portal.accounts import AccountError
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass("password: ")
+    if first != getpass.getpass("again: "):
+        raise AccountError("the two passwords differ", field="password")
+    return first
 
 
 def _print_decisions(decisions: list[Any], title: str) -> None:

@@ -1,0 +1,91 @@
+"""The audit log: who did what, when, from where.
+
+Every login (and failed login), download, decision and account change is written here,
+and every refused request (403), so a county can answer "who saw or changed this" for
+personal data. Entries name tables, quarters, conflict ids and accounts, never an ID
+number or a child's name: the log is read by administrators, who see no personal data.
+The table is append-only (SQLite triggers refuse updates and deletes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from liushou.portal.storage import PortalDB, stamp
+
+ACTION_NAMES: dict[str, str] = {
+    "login": "登录",
+    "login_failed": "登录失败",
+    "login_locked": "登录被锁定",
+    "logout": "退出",
+    "download": "下载",
+    "decision": "核定决定",
+    "account_created": "创建账号",
+    "account_disabled": "停用账号",
+    "account_enabled": "启用账号",
+    "forbidden": "越权访问被拒",
+    "csrf_rejected": "表单令牌无效",
+}
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    audit_id: int
+    at: datetime
+    username: str | None
+    ip: str
+    action: str
+    target: str
+    detail: str
+
+    @property
+    def action_name(self) -> str:
+        return ACTION_NAMES.get(self.action, self.action)
+
+
+class AuditLog:
+    def __init__(self, db: PortalDB, clock: Callable[[], datetime]) -> None:
+        self.db = db
+        self.clock = clock
+
+    def record(
+        self, username: str | None, ip: str, action: str, target: str = "", detail: str = ""
+    ) -> None:
+        with self.db.connect() as con:
+            con.execute(
+                "INSERT INTO audit (at, username, ip, action, target, detail) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (stamp(self.clock()), username, ip, action, target, detail),
+            )
+
+    def recent(
+        self, limit: int = 500, action: str | None = None, username: str | None = None
+    ) -> list[AuditEntry]:
+        """The latest entries first, optionally of one action or one account."""
+        where, params = [], []
+        if action:
+            where.append("action = ?")
+            params.append(action)
+        if username:
+            where.append("username = ?")
+            params.append(username)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        with self.db.connect() as con:
+            rows = con.execute(
+                f"SELECT * FROM audit {clause} ORDER BY audit_id DESC LIMIT ?",
+                (*params, limit),
+            ).fetchall()
+        return [
+            AuditEntry(
+                audit_id=r["audit_id"],
+                at=datetime.fromisoformat(r["at"]),
+                username=r["username"],
+                ip=r["ip"],
+                action=r["action"],
+                target=r["target"],
+                detail=r["detail"],
+            )
+            for r in rows
+        ]
