@@ -1,0 +1,145 @@
+"""The portal in a real browser: Playwright driving Debian's Chromium against the portal
+served by uvicorn on a free port, over real published outputs.
+
+Outside CI the module skips with its reason when no Chromium is installed; `.ci/run`
+installs it, and there it must run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from liushou.cli import main
+from liushou.portal.app import create_app
+from liushou.portal.server import running
+from tests.portal.conftest import MASKED_ID, PASSWORD, Q3, TOWN_A, Clock, add_accounts, copy_out
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = [
+    pytest.mark.skipif(
+        not CHROMIUM.exists() and not os.environ.get("CI"),
+        reason="no Chromium at /usr/bin/chromium (apt-get install chromium; .ci/run does)",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def served(published: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
+    out = copy_out(published, tmp_path_factory.mktemp("browser") / "out")
+    add_accounts(out)
+    with running(create_app(out, clock=Clock(), secure_cookies=False)) as url:
+        yield url, out, published.parent / "landing"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield launched
+        launched.close()
+
+
+def _login(browser, url: str, username: str):
+    context = browser.new_context(accept_downloads=True, locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{url}/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#login-button")
+    page.wait_for_selector("#logout-button")
+    return context, page
+
+
+def test_township_downloads_only_its_township_with_masked_ids(served, browser, tmp_path):
+    url, out, _ = served
+    context, page = _login(browser, url, "town-a")
+    page.click("#nav-downloads")
+    with page.expect_download() as event:
+        page.click("#download-register-xlsx")
+    path = tmp_path / "register.xlsx"
+    event.value.save_as(path)
+    sheet = openpyxl.load_workbook(path, read_only=True).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    header, body = rows[0], rows[1:]
+    township = body and [r[header.index("乡镇(街道)代码")] for r in body]
+    ids = [r[header.index("公民身份号码")] for r in body if r[header.index("公民身份号码")]]
+    published = pd.read_parquet(out / Q3 / "register.parquet")
+    assert len(body) == (published["township_code"] == TOWN_A).sum() > 0
+    assert set(township) == {TOWN_A}  # only its own township
+    assert ids and all(MASKED_ID.match(str(i)) for i in ids)  # every ID masked
+    assert not set(published["id_number"].dropna()) & {str(i) for i in ids}
+    # editing the URL to reach another township gets 403, never data
+    response = page.goto(f"{url}/downloads/{Q3}/register.csv?township=350303001")
+    assert response is not None and response.status == 403
+    context.close()
+
+
+def test_analyst_resolves_a_conflict_and_the_rerun_applies_it(
+    served, browser, prefect_server
+):
+    url, out, landing = served
+    context, page = _login(browser, url, "county")
+    page.click("#nav-review")
+    page.wait_for_selector("#conflict")
+    conflict_id = page.get_attribute("#conflict", "data-conflict-id")
+    assert conflict_id
+    page.fill("#note", "家访核实，已处理 / checked on a home visit")
+    page.click('button[data-decision="resolve_conflict"]')
+    page.wait_for_selector("#review-stored")
+    assert conflict_id in page.inner_text("#review-stored")
+    decided = page.locator(f'#conflict-list li[data-conflict-id="{conflict_id}"]')
+    assert "decided" in (decided.get_attribute("class") or "")
+
+    code = main(["run", "--landing", str(landing), "--quarter", Q3, "--out", str(out)])
+    assert code in (0, 1)
+    resolved = pd.read_parquet(out / Q3 / "resolved_conflicts.parquet")
+    row = resolved[resolved["conflict_id"] == conflict_id]
+    assert len(row) == 1 and row.iloc[0]["decided_by"] == "county"
+    page.goto(f"{url}/review")
+    page.wait_for_selector("#conflict-list, #all-decided")
+    assert page.locator(f'#conflict-list li[data-conflict-id="{conflict_id}"]').count() == 0
+    context.close()
+
+
+def test_overview_screenshot(served, browser, tmp_path):
+    url, _, _ = served
+    context, page = _login(browser, url, "county")
+    page.set_viewport_size({"width": 1280, "height": 1400})
+    page.click("#nav-overview")
+    page.wait_for_selector("#register-chart svg")
+    assert page.locator("#township-table tr[data-township]").count() > 1
+    failing = page.locator("#township-table tr[data-township].fail")
+    if failing.count():
+        colour = failing.first.evaluate(
+            "row => getComputedStyle(row.querySelector('td')).color"
+        )
+        red, green, blue = map(int, re.findall(r"\d+", colour)[:3])
+        assert red > 150 and red > 3 * max(green, blue)  # failing townships shown in red
+    path = tmp_path / "overview.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 20_000
+    target = os.environ.get("LIUSHOU_SCREENSHOT")
+    if target:  # `LIUSHOU_SCREENSHOT=docs/portal-overview.png pytest …` refreshes the README's
+        shutil.copyfile(path, target)
+    context.close()
