@@ -95,9 +95,7 @@ def test_township_downloads_only_its_township_with_masked_ids(served, browser, t
     context.close()
 
 
-def test_analyst_resolves_a_conflict_and_the_rerun_applies_it(
-    served, browser, prefect_server
-):
+def test_analyst_resolves_a_conflict_and_the_rerun_applies_it(served, browser, prefect_server):
     url, out, landing = served
     context, page = _login(browser, url, "county")
     page.click("#nav-review")
@@ -131,9 +129,7 @@ def test_overview_screenshot(served, browser, tmp_path):
     assert page.locator("#township-table tr[data-township]").count() > 1
     failing = page.locator("#township-table tr[data-township].fail")
     if failing.count():
-        colour = failing.first.evaluate(
-            "row => getComputedStyle(row.querySelector('td')).color"
-        )
+        colour = failing.first.evaluate("row => getComputedStyle(row.querySelector('td')).color")
         red, green, blue = map(int, re.findall(r"\d+", colour)[:3])
         assert red > 150 and red > 3 * max(green, blue)  # failing townships shown in red
     path = tmp_path / "overview.png"
