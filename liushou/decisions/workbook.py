@@ -24,6 +24,7 @@ from stdnum.cn import ric
 from liushou.decisions.store import Decision, DecisionStore, StoredDecision
 from liushou.errors import InputError
 from liushou.privacy import mask_id
+from liushou.publish.cells import write_rows
 from liushou.publish.tables import CONFLICT_KIND_NAMES
 from liushou.register.conflicts import CONFLICT_KINDS
 
@@ -158,14 +159,7 @@ def write_review_workbook(frame: pd.DataFrame, path: Path, quarter: str) -> None
             sheet.write(0, c, COLUMNS[name], header)
             wide = name in ("detail", "suggestion", "note") or name.endswith("_where")
             sheet.set_column(c, c, 36 if wide else 16, todo if name in INPUT_COLUMNS else None)
-        for r, row in enumerate(part.itertuples(index=False), start=1):
-            for c, value in enumerate(row):
-                if value is None or (not isinstance(value, str) and pd.isna(value)):
-                    continue
-                if hasattr(value, "year") and not isinstance(value, str):
-                    sheet.write_datetime(r, c, pd.Timestamp(value).to_pydatetime(), date)
-                else:
-                    sheet.write_string(r, c, str(value))
+        write_rows(sheet, part, date)
         column = list(COLUMNS).index("decision")
         labels = [f"{code} {CHOICE_NAMES[code.split()[0]]}" for code in choices(kind)]
         sheet.data_validation(

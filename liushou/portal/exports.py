@@ -18,6 +18,7 @@ import xlsxwriter
 
 from liushou.decisions.workbook import COLUMNS as REVIEW_COLUMNS
 from liushou.decisions.workbook import write_review_workbook
+from liushou.publish.cells import write_rows
 from liushou.publish.tables import CONFLICT_KIND_NAMES, DUPLICATE_KINDS, HEADERS, VALUES
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -79,19 +80,7 @@ def to_xlsx(frame: pd.DataFrame, table: str, quarter: str) -> bytes:
     for c, name in enumerate(view.columns):
         sheet.write_string(0, c, str(name), header)
         sheet.set_column(c, c, 40 if len(str(name)) > 6 else 18)
-    for r, (values, bad) in enumerate(
-        zip(view.itertuples(index=False), failing.to_numpy(), strict=True), start=1
-    ):
-        for c, value in enumerate(values):
-            fmt = red if bad else None
-            if value is None or (not isinstance(value, str) and pd.isna(value)):
-                sheet.write_blank(r, c, None, fmt)
-            elif hasattr(value, "year") and not isinstance(value, str):
-                sheet.write_datetime(r, c, pd.Timestamp(value).to_pydatetime(), date)
-            elif isinstance(value, str):
-                sheet.write_string(r, c, value, fmt)
-            else:
-                sheet.write(r, c, value, fmt)
+    write_rows(sheet, view, date, failing.to_numpy(), red)
     sheet.freeze_panes(1, 0)
     sheet.autofilter(0, 0, max(len(view), 1), max(len(view.columns) - 1, 0))
     book.close()

@@ -16,6 +16,7 @@ import pandas as pd
 import xlsxwriter
 
 from liushou.decisions.workbook import review_frame, write_review_workbook
+from liushou.publish.cells import write_rows
 from liushou.publish.tables import (
     CONFLICT_KIND_NAMES,
     DUPLICATE_KINDS,
@@ -165,19 +166,7 @@ def _write_xlsx(frame: pd.DataFrame, table: OutputTable, path: Path, quarter: Qu
             if "bu_chong" in part.columns
             else pd.Series(False, index=part.index)
         ).to_numpy()
-        for r, (values, bad) in enumerate(
-            zip(part.itertuples(index=False), failing, strict=True), start=1
-        ):
-            for c, value in enumerate(values):
-                fmt = red if bad else None
-                if value is None or (not isinstance(value, str) and pd.isna(value)):
-                    sheet.write_blank(r, c, None, fmt)
-                elif hasattr(value, "year") and not isinstance(value, str):
-                    sheet.write_datetime(r, c, pd.Timestamp(value).to_pydatetime(), date)
-                elif isinstance(value, str):
-                    sheet.write_string(r, c, value, fmt)
-                else:
-                    sheet.write(r, c, value, fmt)
+        write_rows(sheet, part, date, failing, red)
         sheet.freeze_panes(1, 0)
         sheet.autofilter(0, 0, max(len(part), 1), max(len(part.columns) - 1, 0))
     book.close()
