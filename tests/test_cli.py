@@ -241,3 +241,12 @@ def test_a_second_run_can_wait_for_the_first(tmp_path):
         waited = time.monotonic() - start  # got the lock once the first run let go
     thread.join()
     assert 0.2 < waited < 5
+
+
+def test_demo_runs_with_a_relative_out_folder(prefect_server, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # the README's command: `liushou demo` writes ./demo
+    assert main(["demo", "--households", "200"]) == 0
+    for quarter in ("2026Q2", "2026Q3"):
+        assert (tmp_path / "demo" / "output" / quarter / "register.xlsx").is_file()
+        assert (tmp_path / "demo" / "output" / quarter / "docs" / "index.html").is_file()
+    assert "demo finished" in capsys.readouterr().out

@@ -192,6 +192,7 @@ class Gate:
 
     def write_docs(self, folder: Path) -> Path:
         """Data Docs of every suite validated so far; returns the index page."""
+        folder = folder.resolve()  # GX wants an absolute folder; --out may be relative
         folder.mkdir(parents=True, exist_ok=True)
         site: Any = {
             "class_name": "SiteBuilder",

@@ -284,3 +284,11 @@ def test_gx_runs_offline(con, tmp_path, monkeypatch):
     gate.validate(con, "published")
     gate.write_docs(tmp_path / "docs")
     assert attempts == []
+
+
+def test_docs_folder_may_be_relative(con, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # `liushou run --out out` from the bureau's folder
+    gate = _gate()
+    gate.validate(con, "sources")
+    index = gate.write_docs(Path("out") / "docs")
+    assert index.is_file() and index.is_absolute()
