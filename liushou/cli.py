@@ -84,13 +84,13 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--out", type=Path, default=Path("demo"), help="folder for landing and outputs"
     )
-    demo.add_argument("--households", type=int, default=2000)
+    demo.add_argument("--households", type=_households, default=2000)
     demo.add_argument("--seed", type=int, default=20261124)
     demo.add_argument("--config", type=Path)
 
     gen = sub.add_parser("generate", help="write synthetic landing extracts (no run)")
     gen.add_argument("--landing", required=True, type=Path)
-    gen.add_argument("--households", type=int, default=2000)
+    gen.add_argument("--households", type=_households, default=2000)
     gen.add_argument("--seed", type=int, default=20261124)
     gen.add_argument("--first-quarter", default="2026Q2")
     gen.add_argument("--quarters", type=int, default=2)
@@ -129,6 +129,16 @@ def _parser() -> argparse.ArgumentParser:
     ulist = users_sub.add_parser("list", help="show the portal accounts")
     ulist.add_argument("--out", required=True, type=Path)
     return p
+
+
+def _households(text: str) -> int:
+    """A demo county needs room for every planted case (argparse: exit 2 otherwise)."""
+    from liushou.data.generator import MIN_HOUSEHOLDS
+
+    value = int(text)
+    if value < MIN_HOUSEHOLDS:
+        raise argparse.ArgumentTypeError(f"at least {MIN_HOUSEHOLDS} households, got {value}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
