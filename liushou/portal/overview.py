@@ -16,13 +16,14 @@ import pandas as pd
 from liushou.portal.data import (
     Scope,
     in_township,
-    is_missing,
     published_quarters,
     read_table,
     township_names,
 )
 from liushou.publish.tables import VALUES
 from liushou.quarters import Quarter
+from liushou.rules.age import full_years_series
+from liushou.rules.config import RulesConfig
 
 CATEGORIES: tuple[str, ...] = tuple(VALUES["category"])
 REASONS: tuple[str, ...] = tuple(VALUES["reason"])
@@ -83,13 +84,6 @@ class Overview:
     ages: list[AgeLine]
     history: list[tuple[str, int]] = field(default_factory=list)
     """(quarter, register rows) for every published quarter, in this scope."""
-
-
-def age_on(birth: object, day: date) -> int | None:
-    if is_missing(birth):
-        return None
-    born = pd.Timestamp(birth).date()  # type: ignore[arg-type]
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 def sex_of(value: object) -> str:
@@ -162,7 +156,9 @@ def _line(
 
 
 def _ages(register: pd.DataFrame, reference: date) -> list[AgeLine]:
-    ages = register["birth_date"].map(lambda b: age_on(b, reference))
+    ages = full_years_series(
+        register["birth_date"], reference, RulesConfig().birthday_counts_as_reached
+    )
     sexes = register["sex"].map(sex_of)
     lines = []
     bands: list[tuple[str, pd.Series]] = [

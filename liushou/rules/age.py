@@ -6,9 +6,11 @@ and a property test holds the two together.
 
 from __future__ import annotations
 
+import calendar
 from datetime import date
 
 import duckdb
+import pandas as pd
 
 from liushou.quarters import anniversary
 
@@ -47,3 +49,16 @@ def full_years(birth: date, reference: date, reached_on_birthday: bool) -> int:
     ):
         years -= 1
     return years
+
+
+def full_years_series(births: pd.Series, reference: date, reached_on_birthday: bool) -> pd.Series:
+    """:func:`full_years` over a column at once (nullable; a missing birth date stays NA)."""
+    born = pd.to_datetime(births, errors="coerce")
+    years = reference.year - born.dt.year
+    day = born.dt.day.where(
+        ~((born.dt.month == 2) & (born.dt.day == 29) & (not calendar.isleap(reference.year))), 28
+    )
+    key = born.dt.month * 100 + day
+    today = reference.month * 100 + reference.day
+    not_yet = (today < key) if reached_on_birthday else (today <= key)
+    return (years - not_yet.astype("Int64")).astype("Int64").where(born.notna())

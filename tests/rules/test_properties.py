@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from liushou.quarters import Quarter, add_months, anniversary
-from liushou.rules.age import full_years, is_under, register_age_macros
+from liushou.rules.age import full_years, full_years_series, is_under, register_age_macros
 from liushou.rules.spells import away_on
 
 births = st.dates(min_value=date(1996, 1, 1), max_value=date(2026, 12, 31))
@@ -33,6 +33,15 @@ def test_sql_age_rule_matches_python(cases):
     got = con.sql("SELECT under_age(b, 16, r, flag), full_years(b, r, flag) FROM cases").fetchall()
     want = [(is_under(b, 16, r, f), full_years(b, r, f)) for b, r, f in cases]
     assert got == want
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(births, min_size=1, max_size=60), references, st.booleans())
+def test_vectorised_age_matches_python(births_, reference, flag):
+    column = pd.Series([*births_, None])  # a missing birth date stays missing
+    got = full_years_series(column, reference, flag).tolist()
+    assert got[:-1] == [full_years(b, reference, flag) for b in births_]
+    assert pd.isna(got[-1])
 
 
 @given(births)
