@@ -234,26 +234,30 @@ def test_truth_round_trips(county, tmp_path: Path):
     assert Truth.load(tmp_path / "truth.json") == truth
 
 
-def test_each_run_publishes_a_markdown_summary_artifact(county):
+def _newest_artifacts(keys: list[str]) -> dict:
+    """The newest artifact under each key: other test modules run the same quarters."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
     from prefect.client.schemas.sorting import ArtifactSort
     from prefect.utilities.asyncutils import run_coro_as_sync
 
-    truth, _, summaries = county
-    keys = [f"register-{q.lower()}" for q in truth.quarters]
-
     async def read():
         async with get_client() as client:
             return await client.read_artifacts(
                 artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=keys)),
-                sort=ArtifactSort.CREATED_DESC,  # other tests run the same quarters
+                sort=ArtifactSort.CREATED_DESC,
             )
 
-    artifacts = run_coro_as_sync(read())
     by_key: dict = {}
-    for artifact in artifacts:
-        by_key.setdefault(artifact.key, artifact)  # the newest: this module's run
+    for artifact in run_coro_as_sync(read()):
+        by_key.setdefault(artifact.key, artifact)
+    return by_key
+
+
+def test_each_run_publishes_a_markdown_summary_artifact(county):
+    truth, _, summaries = county
+    keys = [f"register-{q.lower()}" for q in truth.quarters]
+    by_key = _newest_artifacts(keys)
     assert set(by_key) == set(keys)
     for quarter in truth.quarters:
         text = by_key[f"register-{quarter.lower()}"].data
@@ -292,24 +296,8 @@ def test_data_docs_are_published_and_name_no_person(county):
 
 
 def test_the_artifact_links_to_the_data_docs(county):
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
-    from prefect.client.schemas.sorting import ArtifactSort
-    from prefect.utilities.asyncutils import run_coro_as_sync
-
     truth, out, _ = county
-    keys = [f"data-docs-{q.lower()}" for q in truth.quarters]
-
-    async def read():
-        async with get_client() as client:
-            return await client.read_artifacts(
-                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=keys)),
-                sort=ArtifactSort.CREATED_DESC,  # other tests run the same quarters
-            )
-
-    by_key: dict = {}
-    for artifact in run_coro_as_sync(read()):
-        by_key.setdefault(artifact.key, artifact)
+    by_key = _newest_artifacts([f"data-docs-{q.lower()}" for q in truth.quarters])
     for quarter in truth.quarters:
         link = by_key[f"data-docs-{quarter.lower()}"]
         assert link.type in ("link", "markdown")  # Prefect stores a link as markdown

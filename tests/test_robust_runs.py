@@ -33,6 +33,10 @@ def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def _run(landing: Path, out: Path) -> int:
+    return main(["run", "--landing", str(landing), "--quarter", QUARTER, "--out", str(out)])
+
+
 def _digest(folder: Path) -> dict[str, str]:
     """Every published file but the Data Docs (which carry the run's time) and the
     summary's Markdown twin; Parquet by content."""
@@ -68,10 +72,7 @@ def test_mistyped_ids_in_one_township_file_stop_the_run_with_docs(
     prefect_server, landing, tmp_path, capsys
 ):
     out = tmp_path / "out"
-    assert main(["run", "--landing", str(landing), "--quarter", QUARTER, "--out", str(out)]) in (
-        0,
-        1,
-    )
+    assert _run(landing, out) in (0, 1)
     published = _digest(out / QUARTER)
     broken = tmp_path / "landing"
     shutil.copytree(landing, broken)
@@ -83,7 +84,7 @@ def test_mistyped_ids_in_one_township_file_stop_the_run_with_docs(
     frame[column] = frame[column].map(_wrong_check_digit)  # every check digit in the file wrong
     frame.to_csv(target, index=False, encoding=encoding)
     capsys.readouterr()
-    code = main(["run", "--landing", str(broken), "--quarter", QUARTER, "--out", str(out)])
+    code = _run(broken, out)
     err = re.sub(r"\s+", "", capsys.readouterr().err)  # the console wraps anywhere
     assert code == 2
     assert "source.hukou.id_valid_rate" in err and "id_status" in err
@@ -95,10 +96,7 @@ def test_mistyped_ids_in_one_township_file_stop_the_run_with_docs(
     assert (rejected / "quarantine.xlsx").is_file()
     assert _digest(out / QUARTER) == published  # the last good output is untouched
     # the mended file goes through, and the rejected folder is cleared
-    assert main(["run", "--landing", str(landing), "--quarter", QUARTER, "--out", str(out)]) in (
-        0,
-        1,
-    )
+    assert _run(landing, out) in (0, 1)
     assert not rejected.exists()
     assert _digest(out / QUARTER) == published
 
@@ -138,10 +136,7 @@ def test_a_run_killed_mid_way_leaves_the_last_output_and_the_next_run_succeeds(
     prefect_server, landing, tmp_path, moment
 ):
     out = tmp_path / "out"
-    assert main(["run", "--landing", str(landing), "--quarter", QUARTER, "--out", str(out)]) in (
-        0,
-        1,
-    )
+    assert _run(landing, out) in (0, 1)
     published = _digest(out / QUARTER)
     log = tmp_path / "killed.log"
 
@@ -153,9 +148,6 @@ def test_a_run_killed_mid_way_leaves_the_last_output_and_the_next_run_succeeds(
     code = _run_until(landing, out, log, ready)
     assert code == -signal.SIGKILL, log.read_text(errors="replace")[-2000:]
     assert _digest(out / QUARTER) == published
-    assert main(["run", "--landing", str(landing), "--quarter", QUARTER, "--out", str(out)]) in (
-        0,
-        1,
-    )
+    assert _run(landing, out) in (0, 1)
     assert _digest(out / QUARTER) == published  # and the rerun gives identical output
     assert not list(out.glob(".staging-*")) and not list(out.glob(".old-*"))

@@ -117,31 +117,37 @@ def _unknown_county(column: str) -> str:
     )
 
 
-def accounting_frame(con: duckdb.DuckDBPyConnection, ctx: FrameContext) -> pd.DataFrame:
+def accounting_frame(
+    con: duckdb.DuckDBPyConnection, ctx: FrameContext, links: bool = True
+) -> pd.DataFrame:
     """Per file (and sheet): rows read, used and quarantined, and what the tables hold.
 
-    ``unaccounted`` is read − used − quarantined; ``quarantine_gap`` and ``link_gap``
-    compare the accounting with the quarantine table and the links (every used row of
-    every system is linked or marked unresolved).
+    ``unaccounted`` is read − used − quarantined; ``quarantine_gap`` compares the
+    accounting with the quarantine table and, with ``links`` (after matching),
+    ``link_gap`` with the links (every used row of every system is linked or marked
+    unresolved).
     """
     s = ctx.stage
+
+    def per_file(table: str) -> str:
+        return (
+            f"SELECT source, file, coalesce(sheet, '') AS sheet, count(*) AS n "
+            f"FROM {s}.{table} GROUP BY ALL"
+        )
+
+    on = "{t}.source = a.source AND {t}.file = a.file AND {t}.sheet = coalesce(a.sheet, '')"
+    link_column = ", a.rows_used - coalesce(l.n, 0) AS link_gap" if links else ""
+    link_join = f"LEFT JOIN ({per_file('links')}) l ON {on.format(t='l')}" if links else ""
     return _df(
         con,
         f"""
-        WITH q AS (SELECT source, file, coalesce(sheet, '') AS sheet, count(*) AS n
-                   FROM {s}.quarantine GROUP BY ALL),
-             l AS (SELECT source, file, coalesce(sheet, '') AS sheet, count(*) AS n
-                   FROM {s}.links GROUP BY ALL)
         SELECT a.source, a.file, coalesce(a.sheet, '') AS sheet,
                a.rows_read, a.rows_used, a.rows_quarantined,
                a.rows_read - a.rows_used - a.rows_quarantined AS unaccounted,
-               a.rows_quarantined - coalesce(q.n, 0) AS quarantine_gap,
-               a.rows_used - coalesce(l.n, 0) AS link_gap
+               a.rows_quarantined - coalesce(q.n, 0) AS quarantine_gap{link_column}
         FROM {s}.file_accounting a
-        LEFT JOIN q ON q.source = a.source AND q.file = a.file
-                   AND q.sheet = coalesce(a.sheet, '')
-        LEFT JOIN l ON l.source = a.source AND l.file = a.file
-                   AND l.sheet = coalesce(a.sheet, '')
+        LEFT JOIN ({per_file("quarantine")}) q ON {on.format(t="q")}
+        {link_join}
         ORDER BY ALL
     """,
     )
@@ -149,22 +155,7 @@ def accounting_frame(con: duckdb.DuckDBPyConnection, ctx: FrameContext) -> pd.Da
 
 def load_accounting_frame(con: duckdb.DuckDBPyConnection, ctx: FrameContext) -> pd.DataFrame:
     """:func:`accounting_frame` before matching: links do not exist yet."""
-    s = ctx.stage
-    return _df(
-        con,
-        f"""
-        WITH q AS (SELECT source, file, coalesce(sheet, '') AS sheet, count(*) AS n
-                   FROM {s}.quarantine GROUP BY ALL)
-        SELECT a.source, a.file, coalesce(a.sheet, '') AS sheet,
-               a.rows_read, a.rows_used, a.rows_quarantined,
-               a.rows_read - a.rows_used - a.rows_quarantined AS unaccounted,
-               a.rows_quarantined - coalesce(q.n, 0) AS quarantine_gap
-        FROM {s}.file_accounting a
-        LEFT JOIN q ON q.source = a.source AND q.file = a.file
-                   AND q.sheet = coalesce(a.sheet, '')
-        ORDER BY ALL
-    """,
-    )
+    return accounting_frame(con, ctx, links=False)
 
 
 def _township_counts(schema: str, systems: tuple[System, ...]) -> str:
