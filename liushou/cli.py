@@ -113,7 +113,9 @@ def _parser() -> argparse.ArgumentParser:
         help="mark cookies Secure (when users reach the portal over HTTPS)",
     )
 
-    users = sub.add_parser("users", help="portal accounts: add, list")
+    users = sub.add_parser(
+        "users", help="portal accounts: add, list, passwd, disable, enable, grant"
+    )
     users_sub = users.add_subparsers(dest="action", required=True)
     add = users_sub.add_parser("add", help="create a portal account (password from a prompt)")
     add.add_argument("username")
@@ -128,6 +130,28 @@ def _parser() -> argparse.ArgumentParser:
     )
     ulist = users_sub.add_parser("list", help="show the portal accounts")
     ulist.add_argument("--out", required=True, type=Path)
+    passwd = users_sub.add_parser("passwd", help="set an account's password (ends its sessions)")
+    passwd.add_argument("username")
+    passwd.add_argument("--out", required=True, type=Path)
+    passwd.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    for action, text in (("disable", "disable an account"), ("enable", "enable it again")):
+        change = users_sub.add_parser(action, help=f"{text} (ends its sessions)")
+        change.add_argument("username")
+        change.add_argument("--out", required=True, type=Path)
+    grant = users_sub.add_parser(
+        "grant", help="grant or revoke full ID numbers (ends the account's sessions)"
+    )
+    grant.add_argument("username")
+    grant.add_argument("--out", required=True, type=Path)
+    which = grant.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "--full-ids", dest="full_ids", action="store_true", help="may see ID numbers in full"
+    )
+    which.add_argument(
+        "--no-full-ids", dest="full_ids", action="store_false", help="ID numbers masked"
+    )
     return p
 
 
@@ -309,8 +333,34 @@ def _users(args: argparse.Namespace) -> int:
             )
         console.print(table)
         return EXIT_OK
-    from liushou.portal.accounts import check_account
+    from liushou.portal.accounts import AccountError, check_account
+    from liushou.portal.manage import AccountCare
 
+    actor = f"cli:{_os_user()}"
+    care = AccountCare(args.out, actor, datetime.now())
+    name = escape(args.username)
+    if args.action == "passwd":
+        if store.get(args.username) is None:  # before asking for a password
+            raise AccountError(f"no account {args.username!r}", field="username")
+        care.set_password(args.username, _new_password(args.password_stdin))
+        console.print(
+            f"password of [bold]{name}[/bold] changed; its sessions ended", soft_wrap=True
+        )
+        return EXIT_OK
+    if args.action in ("disable", "enable"):
+        care.set_active(args.username, args.action == "enable")
+        console.print(
+            f"account [bold]{name}[/bold] {args.action}d; its sessions ended", soft_wrap=True
+        )
+        return EXIT_OK
+    if args.action == "grant":
+        care.set_full_ids(args.username, args.full_ids)
+        shown = "in full" if args.full_ids else "masked"
+        console.print(
+            f"account [bold]{name}[/bold] now sees ID numbers {shown}; its sessions ended",
+            soft_wrap=True,
+        )
+        return EXIT_OK
     check_account(args.username, args.role, args.township, args.full_ids)
     password = _new_password(args.password_stdin)
     account = store.create(
@@ -319,10 +369,11 @@ def _users(args: argparse.Namespace) -> int:
         args.role,
         township=args.township,
         full_ids=args.full_ids,
-        by=f"cli:{_os_user()}",
+        by=actor,
         now=datetime.now(),
         known_townships=set(known_townships(args.out)),
     )
+    care.created(account)
     where = f", township {account.township_code}" if account.township_code else ""
     ids = "ID numbers in full" if account.full_ids else "ID numbers masked"
     console.print(
@@ -342,7 +393,7 @@ def _os_user() -> str:
 
 
 def _new_password(from_stdin: bool) -> str:
-    """The new account's password: one line of standard input, or typed twice."""
+    """A new password: one line of standard input, or typed twice."""
     from liushou.portal.accounts import AccountError
 
     if from_stdin:
@@ -469,6 +520,14 @@ def _print_summary(summary: dict[str, Any]) -> None:
             str(f["rows_quarantined"]),
         )
     console.print(files)
+    unread = summary.get("unread_files") or []
+    if unread:
+        skipped = Table(title="files not read (their rows are not in this register)", style="red")
+        skipped.add_column("file")
+        skipped.add_column("reason")
+        for u in unread:
+            skipped.add_row(escape(u["file"]), escape(u["reason"]))
+        console.print(skipped)
     failed = summary.get("expectations_failed") or []
     console.print(
         f"data quality: {summary.get('expectations_run', 0)} expectations, "

@@ -14,7 +14,13 @@ import pandas as pd
 from stdnum.cn import ric
 
 from liushou.sources.contract import SPECS, System, record_key
-from liushou.sources.schema import CANONICAL, FILE_ACCOUNTING, LANDING_DIVISIONS, QUARANTINE
+from liushou.sources.schema import (
+    CANONICAL,
+    FILE_ACCOUNTING,
+    LANDING_DIVISIONS,
+    QUARANTINE,
+    UNREAD_FILES,
+)
 
 COUNTY = "350303"
 
@@ -178,6 +184,7 @@ def load_stage(
             accounting.append((system, file, None, "utf-8", n, n, 0))
     _empty(con, f"{schema}.quarantine", QUARANTINE)
     _empty(con, f"{schema}.file_accounting", FILE_ACCOUNTING)
+    _empty(con, f"{schema}.unread_files", UNREAD_FILES)
     for row in accounting:
         con.execute(f"INSERT INTO {schema}.file_accounting VALUES (?, ?, ?, ?, ?, ?, ?)", row)
     _empty(con, f"{schema}.landing_divisions", LANDING_DIVISIONS)

@@ -9,6 +9,12 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
 import pytest
+from hypothesis import settings
+
+settings.register_profile("liushou", deadline=None)
+settings.load_profile("liushou")
+"""Speed lives in the benchmarks, not in timed tests: on a shared 2-core machine a
+property's example can take 300 ms for reasons of its own, and must not fail for it."""
 
 
 @pytest.fixture(scope="session")

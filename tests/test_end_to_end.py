@@ -8,6 +8,7 @@ readers, the XLSX and Parquet writers all run.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 from pathlib import Path
 
@@ -34,12 +35,38 @@ def county(prefect_server, tmp_path_factory: pytest.TempPathFactory):
 
     root = tmp_path_factory.mktemp("county")
     truth = generate_demo(root / "landing", DemoSpec(households=500))
+    first = root / "landing" / truth.quarters[0]
+    plain = next(f.name for f in sorted(first.glob("hukou_*.csv")) if _rectangular(f))
+    for quarter in truth.quarters:
+        _as_old_excel(root / "landing" / quarter / plain)
     out = root / "out"
     summaries = {
         q: reconcile_quarter(landing=str(root / "landing"), quarter=q, out=str(out))
         for q in truth.quarters
     }
     return truth, out, summaries
+
+
+def _rectangular(csv_file: Path) -> bool:
+    """No ragged or blank line planted in it (those are the CSV reader's to find)."""
+    with csv_file.open(encoding="gb18030", newline="") as handle:
+        return len({len(row) for row in csv.reader(handle)}) == 1
+
+
+def _as_old_excel(csv_file: Path) -> None:
+    """A township that saves its extract as old-format Excel (.xls): every cell text, as
+    the 户籍 system's export shows it."""
+    import xlwt
+
+    with csv_file.open(encoding="gb18030", newline="") as handle:
+        lines = [row for row in csv.reader(handle) if any(cell.strip() for cell in row)]
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("户籍")
+    for i, row in enumerate(lines):
+        for j, value in enumerate(row):
+            sheet.write(i, j, value)
+    book.save(str(csv_file.with_suffix(".xls")))
+    csv_file.unlink()
 
 
 def _published(out: Path, quarter: str, table: str) -> pd.DataFrame:
@@ -77,6 +104,12 @@ def _lands(case: Case, out: Path) -> tuple[bool, object]:
             & (dups["record_key"].isin(keys) | (dups["person_id"] == pid))
         ]
         return group["group_id"].nunique() >= 1 and len(group) >= 2, len(group)
+    if table == "quarantine":
+        rows = _published(out, case.quarter, "quarantine")
+        numbers = {key.split("|")[0] for key in keys}
+        named = rows["raw"].map(lambda raw: any(n in raw for n in numbers))
+        hits = rows[(rows["source"] == expect["source"]) & (rows["record_key"].isin(keys) | named)]
+        return bool(hits["reason"].str.contains(expect["reason"]).any()), hits.to_dict("records")
     if table == "aliases":
         con = duckdb.connect(str(out / "warehouse.duckdb"), read_only=True)
         try:
@@ -125,6 +158,18 @@ def test_register_is_the_law_s_register(county):
         got = dict(zip(reg["person_id"], reg["category"], strict=True))
         assert got == want, quarter
         assert reg["person_id"].is_unique
+
+
+def test_every_child_on_the_register_under_a_valid_number(county):
+    """Issue 10: a household number mangled by Excel was published as a person id."""
+    from stdnum.cn import ric
+
+    truth, out, _ = county
+    for quarter in truth.quarters:
+        reg = _published(out, quarter, "register")
+        numbers = reg["person_id"][~reg["person_id"].str.startswith("S")]
+        assert numbers.map(ric.is_valid).all(), quarter
+        assert (reg["id_number"].dropna() == numbers).all()
 
 
 def test_exits_are_the_law_s_exits(county):

@@ -100,11 +100,12 @@ def hukou_files(w: World, qi: int) -> list[FileOut]:
                     _hukou_row(p, hh, qi, ref, style, sex_digits=i == 7, remark=extra is not None)
                 )
         encoding = "utf-8-sig" if i == 1 else "gb18030"
-        files.append(
-            finish(
-                FileOut(f"{w.quarters[qi]}/hukou_{t.code}.csv", "hukou", "csv", [sheet], encoding)
-            )
-        )
+        # a township that names its file in Chinese: recognised by its name and header
+        name = f"户籍_{t.name}.csv" if i == 4 else f"hukou_{t.code}.csv"
+        out = FileOut(f"{w.quarters[qi]}/{name}", "hukou", "csv", [sheet], encoding)
+        if i == 2:
+            out.blank_line_after = min(5, len(sheet.rows) - 1)
+        files.append(finish(out))
     return files
 
 
@@ -127,7 +128,7 @@ def _hukou_row(
         "id_number": ids.noisy(p.id_at(qi), p.id_noise),
         "name": p.name_written,
         "sex": ("1" if p.sex == "男" else "2") if sex_digits else p.sex,
-        "birth_date": date_text(p.birth, st),
+        "birth_date": p.birth_written or date_text(p.birth, st),
         "household_id": hh.hid,
         "relation_to_head": p.relation,
         "division_code": hh.village.code,
@@ -136,14 +137,16 @@ def _hukou_row(
         "urban_rural_code": hh.village.urban_rural_code if p.ur_written else "",
         "status": status,
         "status_date": date_text(when, style) if when is not None else "",
-        "father_id_number": father.id18 if father else "",
+        "father_id_number": ids.noisy(father.id18, p.parent_col_noise) if father else "",
         "father_name": father.name if father else "",
-        "mother_id_number": mother.id18 if mother else "",
+        "mother_id_number": ids.noisy(mother.id18, p.parent_col_noise) if mother else "",
         "mother_name": mother.name if mother else "",
     }
     if remark:
         cells["__extra__"] = "补录" if p.fmt % 97 == 0 else ("户主变更" if p.fmt % 89 == 0 else "")
-    return Row(cells, p)
+    if p.ragged:
+        cells["division_name"] = f"{hh.village.township.name},{hh.village.name}"
+    return Row(cells, p, ragged=p.ragged)
 
 
 def enrolments(w: World, qi: int) -> list[Enrolment]:
@@ -249,7 +252,7 @@ def work_file(w: World, qi: int) -> FileOut:
     sheet = Sheet("work", headers("work"))
     for s in spells:
         p = s.parent
-        noise = (
+        noise = s.id_noise or (
             "lower_x"
             if p.id18.endswith("X") and s.fmt % 5 == 0
             else ("trail" if s.fmt % 151 == 0 else ("space" if s.fmt % 173 == 0 else ""))

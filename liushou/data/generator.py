@@ -39,8 +39,8 @@ from liushou.data.world import RegisterEntry, World, years_before
 from liushou.quarters import Quarter
 
 MIN_HOUSEHOLDS = 200
-PLANTED_HOUSEHOLDS = 90
-"""Households set aside for planted families (they use about 77; the rest is background
+PLANTED_HOUSEHOLDS = 100
+"""Households set aside for planted families (they use about 86; the rest is background
 added after them, so the total is exactly ``DemoSpec.households``)."""
 
 
@@ -105,6 +105,7 @@ def build(spec: DemoSpec) -> Demo:
     for p in world.persons:
         world.person_noise(p)
     excel_mangled_ids(world)
+    mangled_with_witness(world)
     demo = Demo(spec, world, planter)
     demo.children = [
         p
@@ -145,6 +146,58 @@ def excel_mangled_ids(w: World) -> None:
         p.id_noise = "trail000" if i == 2 else "excel_sci"
         if ids.is_valid_id(ids.noisy(p.id18, p.id_noise)):
             p.id_noise = "excel_sci"
+
+
+CHILD_NUMBER_MANGLED = 0.004
+"""Share of background children whose household number passed through Excel while the
+school roll holds it intact (``3.50303E+17``, or the last three digits turned to 000)."""
+PARENT_NUMBER_MANGLED = 0.002
+"""Share of background parents in household registration whose number Excel cut short
+while their children's father/mother columns hold it intact."""
+YOUNG_PARENT_LEGACY = 0.3
+"""Share of the work spells of parents born in the 2000s written as 15-digit numbers."""
+
+
+def mangled_with_witness(w: World) -> None:
+    """The Excel damage of issue 10 where another record holds the number intact, so the
+    law (which sees the people, not the files) and the pipeline must agree on the child.
+    Parents born in the 2000s get some 15-digit legacy numbers on named work spells."""
+    for p in w.persons:
+        if p.planted or p.household is None or p.id_noise or p.planted_id_noise:
+            continue
+        if (
+            p.relation in CHILD_RELATIONS
+            and _enrolled_with_number(p, len(w.R))
+            and w.rng.random() < CHILD_NUMBER_MANGLED
+        ):
+            p.id_noise = w.rng.choice(("excel_sci", "trail000"))
+    parents_with_columns = {
+        id(parent)
+        for c in w.persons
+        if c.household is not None and c.relation in CHILD_RELATIONS
+        for parent, col in ((c.father, c.father_col), (c.mother, c.mother_col))
+        if parent is not None and col and parent.household is c.household
+    }
+    for p in w.persons:
+        if (
+            id(p) in parents_with_columns
+            and not p.planted
+            and not p.id_noise
+            and w.rng.random() < PARENT_NUMBER_MANGLED
+        ):
+            p.id_noise = "excel_sci"
+        if p.birth.year >= 2000 and p.spells and not p.planted:
+            for s in p.spells:
+                if s.fmt % 6 and w.rng.random() < YOUNG_PARENT_LEGACY:
+                    s.id_noise = "legacy15"
+
+
+def _enrolled_with_number(c: Person, quarters: int) -> bool:
+    """Every quarter's school roll holds the child's own G number (the intact witness)."""
+    return all(
+        any(e.student_number == "G" + c.id18 and e.attributable for e in c.enrol_plan.get(q, []))
+        for q in range(quarters)
+    )
 
 
 def judge(demo: Demo) -> None:
@@ -501,7 +554,7 @@ def _check_conflict(demo: Demo, pc: PlantedCase, v: law.Verdict | None) -> str:
         if not flags or says == (v is not None and v.status == "eligible"):
             return f"school flag {flags} agrees with the law: {v}"
     if kind == "invalid_id":
-        for pc_ref in pc.refs:
+        for pc_ref in (r for r in pc.refs if r.system == "register"):
             written = pc_ref.obj.id_written
             if ids.is_valid_id(written) or any(
                 ids.near(written, p.id_at(q))

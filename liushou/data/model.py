@@ -44,6 +44,8 @@ class Spell:
     source: str
     fmt: int = 0
     """Chooses the row's date format (stable across quarters, so the record key is)."""
+    id_noise: str = ""
+    """How this spell's row writes the parent's number, when planted (``legacy15``)."""
 
 
 @dataclass(eq=False)
@@ -102,6 +104,14 @@ class Person:
     spells: list[Spell] = field(default_factory=list)
     incapacities: list[Incapacity] = field(default_factory=list)
     id_noise: str = ""
+    planted_id_noise: str = ""
+    """Noise a planted case needs on the household number; wins over ``person_noise``."""
+    parent_col_noise: str = ""
+    """How household registration writes this child's father/mother ID columns."""
+    birth_written: str = ""
+    """The household row's 出生日期 when planted wrong (a year typed 2061 for 2016)."""
+    ragged: bool = False
+    """The household row is written as a ragged CSV line (an unquoted comma in 户籍地址)."""
     name_written: str = ""
     fmt: int = 0
     hukou_type: str = "居民"

@@ -242,7 +242,104 @@ class Planter:
         self.conflict_cases()
         self.duplicate_cases()
         self.alias_cases()
+        self.mangled_input_cases()
         self.minority_family()
+
+    def mangled_input_cases(self) -> None:
+        """Classes of input that once stopped a county or split a child in two (issue 10):
+        a newborn on R, household numbers mangled by Excel while another record holds them
+        intact, parents born in the 2000s written with legacy 15-digit numbers, a birth
+        date typed after R, a ragged CSV line."""
+        w, R0 = self.w, self.R0
+
+        fam = self.family(births=[R0], scenario="both_away", school=False)
+        spells = self.both_away(fam)
+        c = fam.kids[0]
+        self.civil_skip[0].append(c)
+        refs = [self.hk(c), *map(self.wk, spells)]
+        self.case("newborn_on_r", 0, self.reg("both_away", "new"), c, refs, "born on R0: age 0")
+        self.case("newborn_on_r", 1, self.reg("both_away", "continuing"), c, refs, "aged 0")
+
+        for noise in ("excel_sci", "trail000"):
+            fam = self.family(scenario="both_away")
+            spells = self.both_away(fam)
+            c = fam.kids[0]
+            c.planted_id_noise = noise
+            refs = [self.hk(c), *self.school_refs(c, 1), *map(self.wk, spells)]
+            note = f"household number {ids.noisy(c.id18, noise)}; the school roll holds it intact"
+            self.case(
+                f"hukou_id_{noise}", (0, 1), self.reg("both_away", "continuing"), c, refs, note
+            )
+            self.case(
+                f"hukou_id_{noise}", (0, 1), self.conflict("invalid_id"), c, [self.hk(c)], note
+            )
+
+        fam = self.family(
+            births=[self.birth_aged(4, 8), self.birth_aged(9, 13)], scenario="both_away"
+        )
+        spells = self.both_away(fam)
+        fam.father.planted_id_noise = "excel_sci"
+        inferred = fam.kids[1]
+        inferred.father_col = inferred.mother_col = False
+        for c in fam.kids:
+            self.case(
+                "hukou_parent_id_excel_sci",
+                (0, 1),
+                self.reg("both_away", "continuing"),
+                c,
+                [self.hk(c), self.hk(fam.father), *map(self.wk, spells)],
+                "the father's household number cut short by Excel; a sibling's father column "
+                "holds it intact, and this child's parents are inferred from the household",
+            )
+
+        for parent in ("mother", "father"):
+            fam = self.family(births=[date(R0.year - 4, 3, 3)], scenario="both_away")
+            young = getattr(fam, parent)
+            young.birth = date(2002 if parent == "mother" else 2000, 2, 14)
+            young.id18 = w.mint_id(young.region, young.birth, young.sex)
+            spells = self.both_away(fam)
+            c = fam.kids[0]
+            if parent == "mother":
+                legacy = next(s for s in spells if s.parent is young)
+                legacy.id_noise = "legacy15"
+                legacy.fmt += 1 if legacy.fmt % 6 == 0 else 0  # her name written beside it
+                note = "the mother (born 2002) has 15-digit numbers on her work spells"
+            else:
+                c.parent_col_noise = "legacy15"
+                note = "the child's father/mother columns hold 15-digit numbers (born 2000)"
+            self.case(
+                f"legacy_15_young_{parent}",
+                (0, 1),
+                self.reg("both_away", "continuing"),
+                c,
+                [self.hk(c), *map(self.wk, spells)],
+                note,
+            )
+
+        fam = self.family(births=[self.birth_aged(7, 12)], scenario="home")
+        c = fam.kids[0]
+        c.birth_written = _year_typo(c.birth)
+        self.case(
+            "birth_after_r",
+            (0, 1),
+            {"table": "quarantine", "source": "hukou", "reason": "出生日期晚于参考日期"},
+            c,
+            [self.hk(c)],
+            f"household 出生日期 typed {c.birth_written} for {c.birth}",
+        )
+
+        fam = self.family("three_gen", scenario="home")
+        elder = fam.elders[1]
+        elder.ragged = True
+        self.case(
+            "ragged_line",
+            (0, 1),
+            {"table": "quarantine", "source": "hukou", "reason": "字段数"},
+            None,
+            [self.hk(elder)],
+            "a grandmother's line has an unquoted comma in 户籍地址: a field too many",
+            person_id=elder.id18,
+        )
 
     def minority_family(self) -> None:
         """A Uyghur family (names with the middle dot), so that every demo has one."""
@@ -1268,3 +1365,9 @@ class Planter:
                     else "; school roll still G + old"
                 ),
             )
+
+
+def _year_typo(birth: date) -> str:
+    """The year's last two digits swapped (2016 → 2061), as a hurried clerk types it."""
+    year = f"{birth.year // 100}{birth:%y}"[:2] + f"{birth:%y}"[::-1]
+    return f"{year}-{birth:%m-%d}"

@@ -59,6 +59,9 @@ class Row:
     """Canonical column → value as written (``__extra__`` for an unknown column)."""
     entity: Any = None
     key: str = ""
+    ragged: bool = False
+    """Written joined by the delimiter without quoting, as a hand-made export would: a
+    comma inside a value becomes a field too many."""
 
 
 @dataclass(eq=False)
@@ -80,6 +83,8 @@ class FileOut:
     notes: list[str] = field(default_factory=list)
     """Text of a notes sheet (XLSX) without the system's headers."""
     line_end: str = "\r\n"
+    blank_line_after: int | None = None
+    """Index of the row after which a line of only spaces is written (CSV)."""
 
     @property
     def rows(self) -> list[Row]:
@@ -146,8 +151,14 @@ def _csv_bytes(f: FileOut) -> bytes:
     out = csv.writer(buf, lineterminator=f.line_end)
     cols = list(sheet.headers)
     out.writerow([sheet.headers[c] for c in cols])
-    for r in sheet.rows:
-        out.writerow([_text(r.cells.get(c)) for c in cols])
+    for i, r in enumerate(sheet.rows):
+        values = [_text(r.cells.get(c)) for c in cols]
+        if r.ragged:
+            buf.write(",".join(values) + f.line_end)
+        else:
+            out.writerow(values)
+        if f.blank_line_after == i:
+            buf.write("   " + f.line_end)
     return buf.getvalue().encode(f.encoding or "utf-8")
 
 

@@ -894,3 +894,5 @@ class World:
             p.name_written = p.name[0] + "\u3000" + p.name[1:]
         p.hukou_type = self.rng.choices(["居民", "农业", "非农业", ""], [72, 14, 5, 9])[0]
         p.ur_written = self.rng.random() < 0.9
+        if p.planted_id_noise:
+            p.id_noise = p.planted_id_noise

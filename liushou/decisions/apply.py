@@ -129,12 +129,12 @@ def link_same_person(con: duckdb.DuckDBPyConnection, s: str) -> None:
         con,
         f"""
         INSERT INTO {s}.m_links
-        SELECT DISTINCT ON (r.rid) r.rid, h.id_number, 'analyst', 1.0,
+        SELECT DISTINCT ON (r.rid) r.rid, h.person_id, 'analyst', 1.0,
                '人工核定 #' || p.decision_id || ': ' || p.reason
         FROM ({_pairs(s, "same_person")}) p
-        JOIN {s}.canon_hukou h ON h.record_key IN (p.key_a, p.key_b)
+        JOIN {s}.hukou_keys h ON h.record_key IN (p.key_a, p.key_b)
         JOIN {s}.m_rows r ON r.record_key IN (p.key_a, p.key_b) AND r.record_key <> h.record_key
-        WHERE h.id_number IS NOT NULL AND r.source <> 'previous_register'
+        WHERE h.person_id IS NOT NULL AND r.source <> 'previous_register'
         ORDER BY r.rid, p.decision_id DESC
     """,
     )
@@ -147,9 +147,9 @@ def separate(con: duckdb.DuckDBPyConnection, s: str) -> None:
         con,
         f"""
         DELETE FROM {s}.m_links l USING (
-            SELECT r.rid, h.id_number AS person_id
+            SELECT r.rid, h.person_id
             FROM ({_pairs(s, "different_people")}) p
-            JOIN {s}.canon_hukou h ON h.record_key IN (p.key_a, p.key_b)
+            JOIN {s}.hukou_keys h ON h.record_key IN (p.key_a, p.key_b)
             JOIN {s}.m_rows r ON r.record_key IN (p.key_a, p.key_b)
         ) f
         WHERE l.rid = f.rid AND l.person_id = f.person_id
@@ -206,12 +206,12 @@ def decided_persons(con: duckdb.DuckDBPyConnection, s: str) -> None:
         con,
         f"""
         CREATE OR REPLACE TABLE {s}.decided_persons AS
-        SELECT DISTINCT d.decision_id, d.kind, coalesce(l.person_id, h.id_number) AS person_id,
+        SELECT DISTINCT d.decision_id, d.kind, coalesce(l.person_id, h.person_id) AS person_id,
                d.record_key, d.reason
         FROM {s}.decision_records d
         LEFT JOIN {s}.links l ON l.record_key = d.record_key AND l.person_id IS NOT NULL
-        LEFT JOIN {s}.canon_hukou h ON h.record_key = d.record_key
-        WHERE coalesce(l.person_id, h.id_number) IS NOT NULL
+        LEFT JOIN {s}.hukou_keys h ON h.record_key = d.record_key
+        WHERE coalesce(l.person_id, h.person_id) IS NOT NULL
     """,
     )
 

@@ -61,7 +61,8 @@ class ExpectationsConfig(BaseModel):
     """Failing rows named (file and row number, never the value) per failed expectation."""
 
     data_docs: bool = True
-    """Write GX Data Docs (HTML) under ``<out>/<quarter>/docs/``."""
+    """Write the Data Docs (static HTML of every expectation, no script) under
+    ``<out>/<quarter>/docs/``."""
 
     @field_validator("severity")
     @classmethod

@@ -117,6 +117,21 @@ def _unknown_county(column: str) -> str:
     )
 
 
+def files_frame(con: duckdb.DuckDBPyConnection, ctx: FrameContext) -> pd.DataFrame:
+    """Every entry of the quarter's folder: a file read (``reason`` null: it is in the
+    file accounting, its sheets together) or one not read, with the loader's reason."""
+    s = ctx.stage
+    return _df(
+        con,
+        f"""
+        SELECT file, NULL::VARCHAR AS reason FROM {s}.file_accounting GROUP BY file
+        UNION ALL
+        SELECT file, reason FROM {s}.unread_files
+        ORDER BY reason IS NOT NULL, file
+    """,
+    )
+
+
 def accounting_frame(
     con: duckdb.DuckDBPyConnection, ctx: FrameContext, links: bool = True
 ) -> pd.DataFrame:

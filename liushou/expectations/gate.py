@@ -1,9 +1,9 @@
 """Running the suites with Great Expectations, judging severities, writing Data Docs.
 
-GX runs in an ephemeral context (nothing written but the Data Docs asked for, no
-usage statistics) over pandas frames taken from the warehouse (GX's SQL path does not
-work with DuckDB). Results keep the failing rows' place, never their values: see
-:mod:`.frames`.
+GX runs in an ephemeral context (nothing written, no usage statistics) over pandas
+frames taken from the warehouse (GX's SQL path does not work with DuckDB). Results keep
+the failing rows' place, never their values: see :mod:`.frames`. The Data Docs are our
+own static pages (:mod:`.docs`), not GX's, which need scripts from the internet.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ import pandas as pd
 from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
-from liushou.errors import InputError
+from liushou.errors import InputError, LiushouError
+from liushou.expectations import docs
 from liushou.expectations.config import ExpectationsConfig, Severity
 from liushou.expectations.frames import FrameContext
 from liushou.expectations.suites import SUITES, Suite
 
-DOCS_SITE = "liushou"
 DOCS_DIR = "docs"
 
 
@@ -85,8 +85,22 @@ class GateReport:
         ]
 
 
-class GateError(InputError):
-    """A blocking expectation failed: nothing is published (exit 2)."""
+class GateFailureError(LiushouError):
+    """A blocking expectation failed: nothing is published. Carries the whole report."""
+
+    report: GateReport
+    quarter_label: str
+
+    def with_note(self, note: str) -> GateFailureError:
+        return type(self)(self.report, self.quarter_label, note)
+
+
+def _failures(report: GateReport) -> str:
+    return "\n  ".join(o.sentence() for o in report.failed("blocking"))
+
+
+class GateError(GateFailureError, InputError):
+    """The extracts fail a blocking source expectation: bad input (exit 2)."""
 
     def __init__(self, report: GateReport, quarter: str, note: str = "") -> None:
         failures = report.failed("blocking")
@@ -94,18 +108,32 @@ class GateError(InputError):
         self.quarter_label = quarter
         first = failures[0]
         file = first.examples[0].split(" row ")[0] if first.examples else None
-        super().__init__(
+        InputError.__init__(
+            self,
             f"{len(failures)} blocking data-quality expectation(s) failed ({report.phase}); "
-            "nothing was published:\n  "
-            + "\n  ".join(o.sentence() for o in failures)
-            + (f"\n{note}" if note else ""),
+            "nothing was published:\n  " + _failures(report) + (f"\n{note}" if note else ""),
             file=file,
             field=first.column,
             quarter=quarter,
         )
 
-    def with_note(self, note: str) -> GateError:
-        return GateError(self.report, self.quarter_label, note)
+
+class PipelineContradictionError(GateFailureError):
+    """A published table breaks an expectation the pipeline itself should guarantee (one
+    row per child, every row accounted for, under 16 on R …). The extracts cannot cause
+    this: it is a defect of liushou, reported as "any other failure" (exit 3), never as
+    bad input the bureau could mend."""
+
+    def __init__(self, report: GateReport, quarter: str, note: str = "") -> None:
+        self.report = report
+        self.quarter_label = quarter
+        failures = report.failed("blocking")
+        super().__init__(
+            f"quarter {quarter}: the pipeline contradicts itself: {len(failures)} expectation(s) "
+            f"on the tables it was about to publish failed ({report.phase}). This is a defect "
+            "of liushou, not of the extracts; nothing was published. Please report it with "
+            "the Data Docs:\n  " + _failures(report) + (f"\n{note}" if note else "")
+        )
 
 
 class Gate:
@@ -126,13 +154,13 @@ class Gate:
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
         self.source = self.context.data_sources.add_pandas("liushou")
         self.reports: list[GateReport] = []
-        self._docs_folder: Path | None = None
 
     def severity(self, key: str, default: Severity) -> Severity:
         return self.config.severity.get(key, default)
 
     def validate(self, con: duckdb.DuckDBPyConnection, phase: str) -> GateReport:
-        """Every suite of ``phase``; raises :class:`GateError` if a blocking one failed."""
+        """Every suite of ``phase``. A blocking failure raises :class:`GateError` for the
+        extracts (bad input) and :class:`PipelineContradictionError` for the published tables."""
         start = time.perf_counter()
         report = GateReport(phase)
         for suite in (s for s in SUITES if s.phase == phase):
@@ -140,7 +168,8 @@ class Gate:
         report.seconds = round(time.perf_counter() - start, 3)
         self.reports.append(report)
         if report.failed("blocking"):
-            raise GateError(report, str(self.frames.quarter))
+            failure = GateError if phase == "sources" else PipelineContradictionError
+            raise failure(report, str(self.frames.quarter))
         return report
 
     def _run_suite(
@@ -156,9 +185,6 @@ class Gate:
                     "severity": severity,
                     "description": check.describe,
                 }
-                expectation.description = _describe(
-                    check.key, severity, check.describe, expectation
-                )
                 wanted.append((check, severity, expectation))
         if not wanted:
             return []
@@ -191,24 +217,27 @@ class Gate:
         ]
 
     def write_docs(self, folder: Path) -> Path:
-        """Data Docs of every suite validated so far; returns the index page."""
-        folder = folder.resolve()  # GX wants an absolute folder; --out may be relative
-        folder.mkdir(parents=True, exist_ok=True)
-        site: Any = {
-            "class_name": "SiteBuilder",
-            "store_backend": {
-                "class_name": "TupleFilesystemStoreBackend",
-                "base_directory": str(folder),
-            },
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-        }
-        if self._docs_folder is None:
-            self.context.add_data_docs_site(site_name=DOCS_SITE, site_config=site)
-        elif self._docs_folder != folder:
-            self.context.update_data_docs_site(site_name=DOCS_SITE, site_config=site)
-        self._docs_folder = folder
-        self.context.build_data_docs(site_names=[DOCS_SITE])
-        return folder / "index.html"
+        """Data Docs of every suite validated so far (a refused run's too: its failing
+        report is kept); returns the index page, as an absolute path for links."""
+        return docs.write_docs(
+            folder.resolve(),
+            self.reports,
+            quarter=str(self.frames.quarter),
+            run_name=str(self.run_id.run_name),
+            run_time=self.run_id.run_time,
+            settings=self._thresholds(),
+        )
+
+    def _thresholds(self) -> dict[str, str]:
+        """Each validated expectation's settings by key, from the suites GX ran."""
+        names = {s.name: s.gx_name for s in SUITES}
+        found: dict[str, str] = {}
+        for suite in {o.suite for o in self.outcomes()}:
+            for expectation in self.context.suites.get(names[suite]).expectations:
+                key = (expectation.meta or {}).get("key")
+                if key:
+                    found[key] = "; ".join(_thresholds(expectation))
+        return found
 
     def outcomes(self) -> list[Outcome]:
         return [o for r in self.reports for o in r.outcomes]
@@ -276,9 +305,7 @@ def _outcome(
 _SHOWN = ("column", "column_A", "column_B", "min_value", "max_value", "mostly")
 
 
-def _describe(key: str, severity: str, text: str, expectation: Any) -> str:
-    """What Data Docs show for an expectation: our key, severity and sentence, and the
-    thresholds GX would otherwise have rendered."""
+def _thresholds(expectation: Any) -> list[str]:
     settings = [
         f"{name}={value}"
         for name in _SHOWN
@@ -289,8 +316,7 @@ def _describe(key: str, severity: str, text: str, expectation: Any) -> str:
     if values is not None:
         listed = ", ".join(map(str, list(values)[:12]))
         settings.append(f"in {{{listed}{', …' if len(values) > 12 else ''}}}")
-    detail = f" ({'; '.join(settings)})" if settings else ""
-    return f"**{key}** [{severity}] {text}{detail}"
+    return settings
 
 
 def _where(row: dict[str, Any], where: tuple[str, ...]) -> str:

@@ -290,7 +290,28 @@ ACCOUNTING = (
     ),
 )
 
+FILES = Suite(
+    "files",
+    "sources",
+    frames.files_frame,
+    ("file",),
+    (
+        Check(
+            "files.all_read",
+            "blocking",
+            "季度文件夹中的每个文件都已读取；未读取的文件列出原因 / every file in the quarter's "
+            "folder is read; one that is not is named with the reason (to accept it unread: "
+            "expectations.severity files.all_read: warning)",
+            lambda config, ctx: gxe.ExpectColumnValuesToBeNull(column="reason"),
+        ),
+    ),
+)
+"""A file the pipeline does not recognise would drop its rows without a word (a
+township's household file named in Chinese, an old .xls): it stops the run unless the
+configuration accepts it."""
+
 SUITES: tuple[Suite, ...] = (
+    FILES,
     *(suite for system in SYSTEMS for suite in _source_suites(system)),
     Suite(
         "load_accounting",

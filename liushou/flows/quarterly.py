@@ -27,7 +27,7 @@ from liushou import warehouse
 from liushou.decisions import apply as decisions
 from liushou.decisions.store import DECISIONS_FILE, DecisionStore
 from liushou.expectations.frames import FrameContext
-from liushou.expectations.gate import DOCS_DIR, Gate, GateError, GateReport, write_outcomes
+from liushou.expectations.gate import DOCS_DIR, Gate, GateFailureError, GateReport, write_outcomes
 from liushou.matching.resolve import MatchReport, register_macros, resolve_persons
 from liushou.publish import summary as run_summary
 from liushou.publish.tables import WAREHOUSE_TABLES
@@ -101,7 +101,7 @@ def load_sources(ctx: RunContext) -> LoadReport:
     return report
 
 
-def _rejected(ctx: RunContext, exc: GateError) -> GateError:
+def _rejected(ctx: RunContext, exc: GateFailureError) -> GateFailureError:
     """Leave the bureau the quarantine and the Data Docs of a refused run, beside the
     published outputs (which stay as they were)."""
     folder = write_rejected(ctx.con, ctx.stage, ctx.out, ctx.quarter)
@@ -163,7 +163,7 @@ def _gated(ctx: RunContext, name: str, fn: Callable[[], GateReport]) -> GateRepo
     log = get_run_logger()
     try:
         report = _timed(ctx, name, fn)
-    except GateError as exc:
+    except GateFailureError as exc:
         raise _rejected(ctx, exc) from None
     for outcome in report.failed("warning"):
         log.warning("expectation failed (warning): %s", outcome.sentence())

@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 
 from liushou.matching.config import MatchingConfig
+from liushou.matching.household_ids import repair_household_ids
 from liushou.matching.idrepair import candidates as repair_candidates
 from liushou.matching.names import pinyin_keys, simplified
 
@@ -39,18 +40,26 @@ def add_name_keys(con: duckdb.DuckDBPyConnection, table: str, key: str) -> None:
 
 
 def hukou_persons(con: duckdb.DuckDBPyConnection, s: str) -> None:
-    """One person per household ID number; a person listed twice keeps the current row."""
+    """One person per household ID number (repaired from another record where the
+    household number is mangled); a person listed twice keeps the current row."""
+    repair_household_ids(con, s)
     _q(
         con,
         f"""
         CREATE OR REPLACE TABLE {s}.persons_hukou AS
-        SELECT id_number AS person_id, * EXCLUDE (rn) FROM (
-            SELECT h.*, row_number() OVER (
-                PARTITION BY id_number
-                ORDER BY status = '正常' DESC, status_date DESC NULLS LAST, file, sheet,
-                         row_number
-            ) AS rn
-            FROM {s}.canon_hukou h WHERE id_number IS NOT NULL
+        SELECT * EXCLUDE (rn) FROM (
+            SELECT k.person_id,
+                   h.* REPLACE (k.person_id AS id_number,
+                                h.id_valid OR k.method = 'corrected_id' AS id_valid),
+                   row_number() OVER (
+                       PARTITION BY k.person_id
+                       ORDER BY h.status = '正常' DESC, h.status_date DESC NULLS LAST, h.file,
+                                h.sheet, h.row_number
+                   ) AS rn
+            FROM {s}.canon_hukou h JOIN {s}.hukou_keys k
+              ON k.file = h.file AND k.sheet IS NOT DISTINCT FROM h.sheet
+             AND k.row_number = h.row_number
+            WHERE k.person_id IS NOT NULL
         ) WHERE rn = 1
     """,
     )

@@ -213,6 +213,12 @@ def aliases(con: duckdb.DuckDBPyConnection, s: str, quarter: Quarter) -> None:
         SELECT old_id, new_id, '{quarter}' AS quarter, reason FROM anchored
         WHERE old_id NOT IN (SELECT old_id FROM prior_alias)
         UNION ALL SELECT old_id, new_id, '{quarter}', reason FROM identified
+        UNION ALL
+        SELECT DISTINCT id_number, repaired_id, '{quarter}',
+               'household number repaired from another record (' || repair || ')'
+        FROM {s}.hukou_id_repairs
+        WHERE id_number IS NOT NULL AND id_number <> repaired_id
+          AND id_number NOT IN (SELECT old_id FROM prior_alias)
     """,
     )
 

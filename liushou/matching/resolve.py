@@ -125,7 +125,7 @@ def resolve_persons(
     probabilistic.score_household_pairs(con, s, model, config)
     clock("household pairs")
     quarantined = parent_rows(con, s)
-    _links(con, s)
+    _links(con, s, config.corrected_id_score)
     decisions.mark_links(con, s)
     _persons(con, s)
     clock("parents and links")
@@ -167,29 +167,40 @@ def _report(con: duckdb.DuckDBPyConnection, s: str, quarantined: int) -> MatchRe
 
 
 def _hukou_invalid(con: duckdb.DuckDBPyConnection, s: str) -> None:
+    """Every household record whose number fails its check, repaired or not: public
+    security must correct it, to the repaired value where another record holds it."""
     _q(
         con,
         f"""
         INSERT INTO {s}.match_conflicts
-        SELECT 'invalid_id', id_number, [record_key],
-               'household registration holds an ID number that fails its check ('
-                 || id_status || ')',
-               'ask the police station to verify the number'
-        FROM {s}.canon_hukou WHERE id_number IS NOT NULL AND NOT id_valid
+        SELECT 'invalid_id', k.person_id, [h.record_key],
+               coalesce(r.evidence, 'household registration holds an ID number that fails '
+                                    || 'its check (' || h.id_status || ')'),
+               CASE WHEN r.repaired_id IS NOT NULL
+                    THEN '户籍记录的身份号码应更正为 ' || r.repaired_id
+                         || ' / correct the household record to ' || r.repaired_id
+                    ELSE 'ask the police station to verify the number' END
+        FROM {s}.canon_hukou h
+        JOIN {s}.hukou_keys k
+          ON k.file = h.file AND k.sheet IS NOT DISTINCT FROM h.sheet
+         AND k.row_number = h.row_number
+        LEFT JOIN {s}.hukou_id_repairs r
+          ON r.file = h.file AND r.sheet IS NOT DISTINCT FROM h.sheet
+         AND r.row_number = h.row_number
+        WHERE r.repaired_id IS NOT NULL OR (h.id_number IS NOT NULL AND NOT h.id_valid)
     """,
     )
 
 
-def _links(con: duckdb.DuckDBPyConnection, s: str) -> None:
+def _links(con: duckdb.DuckDBPyConnection, s: str, corrected_score: float) -> None:
     _q(
         con,
         f"""
         CREATE OR REPLACE TABLE {s}.links AS
-        SELECT 'hukou' AS source, record_key, file, sheet, row_number, id_number AS person_id,
-               1.0 AS match_score,
-               CASE WHEN id_valid THEN 'exact_id' ELSE 'registered_id' END AS method,
-               NULL::VARCHAR AS detail
-        FROM {s}.canon_hukou
+        SELECT 'hukou' AS source, record_key, file, sheet, row_number, person_id,
+               CASE WHEN method = 'corrected_id' THEN {corrected_score} ELSE 1.0 END
+                   AS match_score, method, detail
+        FROM {s}.hukou_keys
         UNION ALL
         SELECT r.source, r.record_key, r.file, r.sheet, r.row_number, l.person_id,
                coalesce(l.score, 0.0),

@@ -22,6 +22,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from liushou.errors import InputError
+from liushou.portal.common_passwords import COMMON_PASSWORDS
 from liushou.portal.storage import PortalDB, stamp
 
 Role = Literal["admin", "county", "township"]
@@ -96,11 +97,20 @@ def check_account(username: str, role: str, township: str | None, full_ids: bool
         )
 
 
-def check_password(password: str) -> None:
+def check_password(password: str, username: str) -> None:
+    """Refuse the passwords an attacker tries first: short ones, the commonest ones, and
+    the account's own name."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(
             f"the password needs at least {MIN_PASSWORD_LENGTH} characters", field="password"
         )
+    if password.strip().casefold() in COMMON_PASSWORDS:
+        raise AccountError(
+            "the password is on the list of the commonest passwords: choose another",
+            field="password",
+        )
+    if password.strip().casefold() == username.strip().casefold():
+        raise AccountError("the password must not be the user name", field="password")
 
 
 class AccountStore:
@@ -122,7 +132,7 @@ class AccountStore:
         """A new active account. ``known_townships`` (the published ones, if any) catches
         a mistyped township code before anyone tries to sign in with it."""
         check_account(username, role, township, full_ids)
-        check_password(password)
+        check_password(password, username)
         if township and known_townships and township not in known_townships:
             raise AccountError(
                 f"township {township} is in no published quarter (known: "
@@ -170,6 +180,33 @@ class AccountStore:
             raise AccountError(f"no account {username!r}", field="username")
         account = self.get(username)
         assert account is not None
+        return account
+
+    def set_password(self, username: str, password: str) -> Account:
+        account = self._existing(username)
+        check_password(password, username)
+        with self.db.connect() as con:
+            con.execute(
+                "UPDATE accounts SET password_hash = ? WHERE username = ?",
+                (_hasher.hash(password), username),
+            )
+        return account
+
+    def set_full_ids(self, username: str, full_ids: bool) -> Account:
+        account = self._existing(username)
+        check_account(username, account.role, account.township_code, full_ids)
+        with self.db.connect() as con:
+            con.execute(
+                "UPDATE accounts SET full_ids = ? WHERE username = ?", (int(full_ids), username)
+            )
+        changed = self.get(username)
+        assert changed is not None
+        return changed
+
+    def _existing(self, username: str) -> Account:
+        account = self.get(username)
+        if account is None:
+            raise AccountError(f"no account {username!r}", field="username")
         return account
 
     def authenticate(self, username: str, password: str) -> Account | None:

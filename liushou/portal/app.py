@@ -10,6 +10,7 @@ what is :mod:`~liushou.portal.policy`, what a scope sees is :mod:`~liushou.porta
 
 from __future__ import annotations
 
+import math
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -21,6 +22,7 @@ from fastapi import Depends, FastAPI, Form, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from liushou.decisions.store import DECISIONS_FILE, DecisionStore
 from liushou.portal import data, exports, overview, review, runs
@@ -40,6 +42,7 @@ from liushou.portal.guards import (
     portal_of,
     session_of,
 )
+from liushou.portal.masking import finalize, rendering_for
 from liushou.portal.policy import TABLES, ForbiddenError, NotFoundError, check_table, may, scope_for
 from liushou.portal.sessions import SessionStore
 from liushou.portal.storage import PortalDB
@@ -61,11 +64,13 @@ SECURITY_HEADERS = {
 """Pages carry personal data: no framing, no referrer, no cache, nothing from elsewhere."""
 
 DOCS_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "SAMEORIGIN",
-    "Referrer-Policy": "no-referrer",
+    **SECURITY_HEADERS,
+    "Content-Security-Policy": (
+        "default-src 'none'; img-src 'self' data:; style-src 'self'; script-src 'none'; "
+        "frame-ancestors 'none'; form-action 'none'; base-uri 'none'"
+    ),
 }
-"""Great Expectations' Data Docs bring their own scripts and styles: no CSP for them."""
+"""Data Docs are static pages with their own stylesheet: not even our own script runs."""
 
 
 def create_app(
@@ -96,7 +101,13 @@ def create_app(
         clock=clock,
         secure_cookies=secure_cookies,
     )
-    templates = Jinja2Templates(directory=HERE / "templates")
+    templates = Jinja2Templates(
+        env=Environment(
+            loader=FileSystemLoader(HERE / "templates"),
+            autoescape=select_autoescape(),
+            finalize=finalize,
+        )
+    )
     templates.env.globals.update(
         ROLE_NAMES=ROLE_NAMES,
         VALUES=VALUES,
@@ -116,18 +127,35 @@ def create_app(
         status_code: int = 200,
         **context: Any,
     ) -> Response:
+        """A page for ``who``: every value it shows has its ID numbers masked unless the
+        account holds the full-ID grant (:mod:`~liushou.portal.masking`)."""
         context.update(
             account=who.account if who else None,
             csrf=who.csrf if who else "",
             path=request.url.path,
         )
-        return templates.TemplateResponse(request, name, context, status_code=status_code)
+        with rendering_for(who is not None and who.account.full_ids):
+            return templates.TemplateResponse(request, name, context, status_code=status_code)
 
     @app.middleware("http")
     async def headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
-        response: Response = await call_next(request)
-        docs = "/docs/" in request.url.path and request.url.path.startswith("/quarters/")
-        for key, value in (DOCS_HEADERS if docs else SECURITY_HEADERS).items():
+        response: Response
+        if "\x00" in request.scope["path"]:  # no file or row has such a name: 404
+            response = render(
+                request, "error.html", None, 404, title="未找到 Not found", message="no such page"
+            )
+        elif any(n in request.scope["query_string"] for n in (b"%00", b"\x00")):
+            response = render(
+                request,
+                "error.html",
+                None,
+                400,
+                title="请求无效 Bad request",
+                message="请求参数含有无效字符。/ A parameter holds an invalid character.",
+            )
+        else:
+            response = await call_next(request)
+        for key, value in SECURITY_HEADERS.items():
             response.headers.setdefault(key, value)
         if not request.url.path.startswith("/static/"):
             response.headers["Cache-Control"] = "no-store"
@@ -216,21 +244,28 @@ def create_app(
                 message="表单已过期，请重新打开登录页。/ The form expired: reload the login page.",
             )
         username = username.strip()
-        shown = data.masked(username)
-        until = portal.throttle.locked_until(username)
+        # what was typed is kept only if it names an account: it may be a password
+        if portal.accounts.get(username) is not None:
+            tried, shown = username, data.masked(username)
+        else:
+            tried = shown = portal.audit.unknown_name(username)
+        until = portal.throttle.locked_until(tried, ip)
         if until is not None:
-            portal.throttle.record(username, ip, "locked")
-            portal.audit.record(shown, ip, "login_locked", "", f"locked until {until:%H:%M}")
-            return _login_form(
+            portal.throttle.record(tried, ip, "locked")
+            portal.audit.record(shown, ip, "login_locked", "", f"wait until {until:%H:%M:%S}")
+            response = _login_form(
                 request,
                 next,
-                f"登录失败次数过多，账号已锁定至 {until:%H:%M}。/ Too many failed logins: "
-                f"locked until {until:%H:%M}.",
+                f"登录失败次数过多，请于 {until:%H:%M:%S} 后再试。/ Too many failed logins "
+                f"from here: try again after {until:%H:%M:%S}.",
                 429,
             )
+            wait = math.ceil((until - portal.clock()).total_seconds())
+            response.headers["Retry-After"] = str(max(1, wait))
+            return response
         account = portal.accounts.authenticate(username, password)
         if account is None:
-            portal.throttle.record(username, ip, "failed")
+            portal.throttle.record(tried, ip, "failed")
             portal.audit.record(shown, ip, "login_failed")
             return _login_form(
                 request,
@@ -239,7 +274,7 @@ def create_app(
                 "account is disabled.",
                 401,
             )
-        portal.throttle.record(username, ip, "ok")
+        portal.throttle.record(tried, ip, "ok")
         portal.audit.record(account.username, ip, "login", "", account.role)
         token, _ = portal.sessions.create(account.username)
         response = RedirectResponse(_safe_next(next), status_code=303)
@@ -516,7 +551,7 @@ def create_app(
         target = (root / (path or "index.html")).resolve()
         if not target.is_relative_to(root) or not target.is_file():
             raise NotFoundError(f"no Data Docs file {path!r} for {quarter}")
-        return FileResponse(target)
+        return FileResponse(target, headers=DOCS_HEADERS)
 
     # ---- audit log and accounts (administrators) --------------------------------------
 

@@ -5,15 +5,26 @@ and every refused request (403), so a county can answer "who saw or changed this
 personal data. Entries name tables, quarters, conflict ids and accounts, never an ID
 number or a child's name: the log is read by administrators, who see no personal data.
 The table is append-only (SQLite triggers refuse updates and deletes).
+
+What someone typed as a user name at a failed login is kept only if it names an
+account: people type their password into the name field. Anything else is recorded as
+:data:`UNKNOWN_ACCOUNT` and a keyed digest, so repeated tries of one name can be told
+apart and counted without the log showing what was typed.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from liushou.portal.storage import PortalDB, stamp
+
+UNKNOWN_ACCOUNT = "(未知账户)"
+NAME_KEY = "unknown_name_key"
+"""The installation secret (in ``portal.sqlite``) that keys the digest of unknown names."""
 
 ACTION_NAMES: dict[str, str] = {
     "login": "登录",
@@ -25,6 +36,9 @@ ACTION_NAMES: dict[str, str] = {
     "account_created": "创建账号",
     "account_disabled": "停用账号",
     "account_enabled": "启用账号",
+    "password_changed": "修改密码",
+    "full_ids_granted": "授予完整身份号码",
+    "full_ids_revoked": "撤销完整身份号码",
     "forbidden": "越权访问被拒",
     "csrf_rejected": "表单令牌无效",
 }
@@ -49,6 +63,13 @@ class AuditLog:
     def __init__(self, db: PortalDB, clock: Callable[[], datetime]) -> None:
         self.db = db
         self.clock = clock
+
+    def unknown_name(self, typed: str) -> str:
+        """``(未知账户) 3f9c0a1b2c4d``: the same text gives the same label on this
+        installation, and the label does not give the text back (HMAC-SHA256, 48 bits)."""
+        text = typed.encode("utf-8", "surrogatepass")
+        digest = hmac.new(self.db.key(NAME_KEY), text, hashlib.sha256).hexdigest()
+        return f"{UNKNOWN_ACCOUNT} {digest[:12]}"
 
     def record(
         self, username: str | None, ip: str, action: str, target: str = "", detail: str = ""

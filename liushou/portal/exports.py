@@ -18,7 +18,7 @@ import xlsxwriter
 
 from liushou.decisions.workbook import COLUMNS as REVIEW_COLUMNS
 from liushou.decisions.workbook import write_review_workbook
-from liushou.publish.cells import write_rows
+from liushou.publish.cells import csv_cell, write_rows
 from liushou.publish.tables import CONFLICT_KIND_NAMES, DUPLICATE_KINDS, HEADERS, VALUES
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -49,7 +49,15 @@ def readable(frame: pd.DataFrame, table: str) -> pd.DataFrame:
 
 
 def to_csv(frame: pd.DataFrame, table: str) -> bytes:
-    return readable(frame, table).to_csv(index=False).encode("utf-8-sig")
+    """Text columns through :func:`~liushou.publish.cells.csv_cell`: a CSV cell has no
+    type, so a name typed as ``=…`` would otherwise run as a formula where it is opened.
+    Lines end in CRLF (RFC 4180), so a cell holding a carriage return is quoted too."""
+    view = readable(frame, table)
+    for column in view.columns:
+        values = view[column]
+        if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
+            view[column] = values.map(csv_cell)
+    return view.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 def to_xlsx(frame: pd.DataFrame, table: str, quarter: str) -> bytes:

@@ -8,6 +8,7 @@ file; every operation opens, commits and closes, so no handle outlives a request
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -55,6 +56,10 @@ CREATE TABLE IF NOT EXISTS audit (
     target TEXT NOT NULL DEFAULT '',
     detail TEXT NOT NULL DEFAULT ''
 );
+CREATE TABLE IF NOT EXISTS installation (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TRIGGER IF NOT EXISTS audit_append_only_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_append_only_delete BEFORE DELETE ON audit
@@ -68,6 +73,7 @@ class PortalDB:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._ready = False
+        self._keys: dict[str, bytes] = {}
 
     @classmethod
     def under(cls, out: Path) -> PortalDB:
@@ -89,6 +95,21 @@ class PortalDB:
             con.execute("PRAGMA foreign_keys=ON")
             with con:
                 yield con
+
+    def key(self, name: str) -> bytes:
+        """This installation's secret ``name``, made at first use and kept in the file
+        (which only its owner may read): 32 random bytes."""
+        if name not in self._keys:
+            with self.connect() as con:
+                con.execute(
+                    "INSERT OR IGNORE INTO installation (name, value) VALUES (?, ?)",
+                    (name, secrets.token_hex(32)),
+                )
+                (value,) = con.execute(
+                    "SELECT value FROM installation WHERE name = ?", (name,)
+                ).fetchone()
+            self._keys[name] = bytes.fromhex(value)
+        return self._keys[name]
 
 
 def stamp(moment: datetime) -> str:

@@ -1,7 +1,8 @@
-"""Writing a frame's rows into an xlsxwriter sheet: one place for how a value becomes a cell.
+"""One place for how a value becomes a cell, in an xlsxwriter sheet or a CSV file.
 
 Text stays text (an ID number must never become a number), dates become Excel dates,
-blanks stay blank, and a row can be marked (a failing township in red).
+blanks stay blank, and a row can be marked (a failing township in red). In CSV, which
+has no cell types, text that Excel or WPS would take for a formula is defused.
 """
 
 from __future__ import annotations
@@ -10,6 +11,22 @@ from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes Excel and WPS read a CSV cell as a formula (OWASP, CSV injection)."""
+
+
+def csv_cell(value: object) -> object:
+    """A text cell that would start a formula, with a ``'`` in front so the spreadsheet
+    shows it as text; anything else (numbers, dates, blanks) as it is.
+
+    A name in an extract is whatever someone typed: ``=HYPERLINK(…)`` must arrive in the
+    bureau's spreadsheet as those characters, not run. Numbers are left alone, so a
+    negative score stays a number.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def write_rows(

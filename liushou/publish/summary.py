@@ -20,6 +20,9 @@ class RunSummary:
     previous: str | None
     previous_note: str
     files: list[dict[str, Any]] = field(default_factory=list)
+    unread_files: list[dict[str, str]] = field(default_factory=list)
+    """Entries of the quarter's folder not read, each with its reason: listed whether or
+    not the configuration lets the run go on without them."""
     quarantine_by_source: dict[str, int] = field(default_factory=dict)
     links_by_method: dict[str, int] = field(default_factory=dict)
     register_by_status: dict[str, int] = field(default_factory=dict)
@@ -79,6 +82,12 @@ def collect(con: duckdb.DuckDBPyConnection, s: str, summary: RunSummary) -> RunS
             SELECT source, file, sheet, rows_read, rows_used, rows_quarantined
             FROM {s}.file_accounting ORDER BY source, file, sheet""").fetchall()
     ]
+    summary.unread_files = [
+        {"file": file, "reason": reason}
+        for file, reason in con.sql(
+            f"SELECT file, reason FROM {s}.unread_files ORDER BY file"
+        ).fetchall()
+    ]
     summary.quarantine_by_source = _counts(
         con, f"SELECT source, count(*) FROM {s}.quarantine GROUP BY 1 ORDER BY 1"
     )
@@ -137,6 +146,10 @@ def _table(title: str, rows: list[tuple[str, object]], head: tuple[str, str]) ->
     lines = [f"**{title}**", "", f"| {head[0]} | {head[1]} |", "|---|---:|"]
     lines += [f"| {k} | {v} |" for k, v in rows]
     return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
 
 
 def _failing(e: dict[str, Any]) -> str:
@@ -221,6 +234,11 @@ def to_markdown(summary: RunSummary, docs_link: str | None = None) -> str:
         f"{f['rows_read']} | {f['rows_used']} | {f['rows_quarantined']} |"
         for f in summary.files
     ]
+    if summary.unread_files:
+        parts += ["", "**Files not read**", "", "| file | reason |", "|---|---|"]
+        parts += [f"| {_cell(u['file'])} | {_cell(u['reason'])} |" for u in summary.unread_files]
+    else:
+        parts += ["", "**Files not read**: none (every file in the quarter's folder was read)"]
     parts += [
         "",
         f"**Data quality (Great Expectations)**: {summary.expectations_run} expectations, "

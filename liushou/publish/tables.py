@@ -281,6 +281,7 @@ WAREHOUSE_TABLES = (
     "canon_work",
     "canon_incapacity",
     "file_accounting",
+    "unread_files",
     "landing_divisions",
     "persons",
     "children",

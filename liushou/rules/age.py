@@ -2,6 +2,11 @@
 
 The SQL macros are what the pipeline runs; :func:`is_under` is the same rule in Python,
 and a property test holds the two together.
+
+By the judicial reading an age is reached the day *after* the birthday, which read
+literally would make a child -1 on the day of birth: the age is 0 from birth. A birth
+date after R is not an age at all but a data fault: NULL in SQL (the sources quarantine
+such rows before they get here), an error in Python.
 """
 
 from __future__ import annotations
@@ -22,11 +27,12 @@ AGE_MACROS = """
         ELSE make_date(year(b) + n, month(b), day(b)) END;
     CREATE OR REPLACE MACRO under_age(b, n, r, reached_on_birthday) AS CASE
         WHEN reached_on_birthday THEN r < anniversary(b, n) ELSE r <= anniversary(b, n) END;
-    CREATE OR REPLACE MACRO full_years(b, r, reached_on_birthday) AS
-        year(r) - year(b) - CASE
+    CREATE OR REPLACE MACRO full_years(b, r, reached_on_birthday) AS CASE
+        WHEN b IS NULL OR r IS NULL OR b > r THEN NULL
+        ELSE greatest(0, year(r) - year(b) - CASE
             WHEN reached_on_birthday AND r < anniversary(b, year(r) - year(b)) THEN 1
             WHEN NOT reached_on_birthday AND r <= anniversary(b, year(r) - year(b)) THEN 1
-            ELSE 0 END;
+            ELSE 0 END) END;
 """
 
 
@@ -41,18 +47,25 @@ def is_under(birth: date, years: int, reference: date, reached_on_birthday: bool
     return reference < limit if reached_on_birthday else reference <= limit
 
 
+class BornAfterReferenceError(ValueError):
+    """A birth date after R: a typo to quarantine, never a negative age."""
+
+
 def full_years(birth: date, reference: date, reached_on_birthday: bool) -> int:
+    if birth > reference:
+        raise BornAfterReferenceError(f"born {birth}, after the reference date {reference}")
     years = reference.year - birth.year
     limit = anniversary(birth, years)
     if (reached_on_birthday and reference < limit) or (
         not reached_on_birthday and reference <= limit
     ):
         years -= 1
-    return years
+    return max(years, 0)
 
 
 def full_years_series(births: pd.Series, reference: date, reached_on_birthday: bool) -> pd.Series:
-    """:func:`full_years` over a column at once (nullable; a missing birth date stays NA)."""
+    """:func:`full_years` over a column at once (nullable: a missing birth date, or one
+    after ``reference``, is NA)."""
     born = pd.to_datetime(births, errors="coerce")
     years = reference.year - born.dt.year
     day = born.dt.day.where(
@@ -61,4 +74,5 @@ def full_years_series(births: pd.Series, reference: date, reached_on_birthday: b
     key = born.dt.month * 100 + day
     today = reference.month * 100 + reference.day
     not_yet = (today < key) if reached_on_birthday else (today <= key)
-    return (years - not_yet.astype("Int64")).astype("Int64").where(born.notna())
+    age = (years - not_yet.astype("Int64")).astype("Int64").clip(lower=0)
+    return age.where(born.notna() & (born <= pd.Timestamp(reference)))

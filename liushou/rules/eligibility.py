@@ -66,6 +66,7 @@ def evaluate(
                full_years(p.birth_date, DATE '{r}', {reached}) AS age_years
         FROM {s}.persons p LEFT JOIN r_enrol_summary e USING (person_id)
         WHERE p.birth_date > DATE '{add_months(r, -12 * CHILD_AGE_LIMIT_YEARS)}'
+          AND p.birth_date <= DATE '{r}'
     """,
     )
     _parents(con, s, config)
@@ -250,7 +251,7 @@ def _parents(con: duckdb.DuckDBPyConnection, s: str, config: RulesConfig) -> Non
     for role in ("father", "mother"):
         roles.append(f"""
             SELECT k.person_id AS child_id, '{role}' AS role, k.home_county,
-                   CASE WHEN k.{role}_id_valid THEN k.{role}_id_number
+                   CASE WHEN k.{role}_id_valid THEN coalesce(lg.person_id, k.{role}_id_number)
                         ELSE coalesce(i.{role}, g.{role}, k.{role}_id_number) END AS parent_id,
                    CASE WHEN k.{role}_id_valid THEN 'hukou_column'
                         WHEN i.{role} IS NOT NULL THEN 'household'
@@ -260,6 +261,7 @@ def _parents(con: duckdb.DuckDBPyConnection, s: str, config: RulesConfig) -> Non
             FROM r_kids k
             LEFT JOIN r_inferred i ON i.child_id = k.person_id
             LEFT JOIN r_guardian g ON g.child_id = k.person_id
+            LEFT JOIN {s}.parent_id_legacy lg ON lg.id_number = k.{role}_id_number
         """)
     _q(
         con,

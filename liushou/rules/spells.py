@@ -67,14 +67,15 @@ def classify_spells(schema: str, pairs: str) -> str:
     """
 
 
-def away_on(classified: str, places: str, reference: date, started_by: date, gap_days: int) -> str:
-    """SQL: (child_id, role, away) for pairs with a merged spell containing ``reference``
-    that began on or before ``started_by``, merging only spells whose place is in
-    ``places`` (a SQL list literal such as ``('away')``)."""
+def islands(classified: str, places: str, gap_days: int) -> str:
+    """SQL: the merged spells of each (child_id, role) over spells whose place is in
+    ``places`` (a SQL list literal such as ``('away')``): ``start_date``, ``end_date``,
+    the ``records`` merged, how many ``spells`` and visits home (``gaps``) they span, and
+    the ``last_place`` worked. rules.md: spells separated by at most ``gap_days`` join."""
     return f"""
         WITH s AS (
-            SELECT child_id, role, start_date, end_date FROM {classified}
-            WHERE place IN {places}
+            SELECT child_id, role, start_date, end_date, record_key, work_division_code
+            FROM {classified} WHERE place IN {places}
         ),
         o AS (
             SELECT *, max(end_date) OVER (
@@ -89,13 +90,24 @@ def away_on(classified: str, places: str, reference: date, started_by: date, gap
                 OVER (PARTITION BY child_id, role ORDER BY start_date, end_date
                       ROWS UNBOUNDED PRECEDING) AS island
             FROM o
-        ),
-        merged AS (
-            SELECT child_id, role, island, min(start_date) AS start_date,
-                   max(end_date) AS end_date
-            FROM g GROUP BY ALL
         )
+        SELECT child_id, role, island, min(start_date) AS start_date,
+               max(end_date) AS end_date, list_sort(list(record_key)) AS records,
+               count(*) AS spells,
+               count(*) FILTER (
+                   WHERE date_diff('day', prev_end, start_date) BETWEEN 1 AND {gap_days}
+               ) AS gaps,
+               arg_max(work_division_code, start_date) AS last_place
+        FROM g GROUP BY ALL
+    """
+
+
+def away_on(classified: str, places: str, reference: date, started_by: date, gap_days: int) -> str:
+    """SQL: (child_id, role, away) for pairs with a merged spell containing ``reference``
+    that began on or before ``started_by``, merging only spells whose place is in
+    ``places``."""
+    return f"""
         SELECT child_id, role, bool_or(
             start_date <= DATE '{started_by}' AND end_date >= DATE '{reference}') AS away
-        FROM merged GROUP BY ALL
+        FROM ({islands(classified, places, gap_days)}) GROUP BY ALL
     """

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 
 import duckdb
 import numpy as np
@@ -36,7 +37,7 @@ from liushou.sources.contract import SPECS, System
 from liushou.sources.dates import parse_dates, unparseable
 from liushou.sources.idnumbers import normalise_ids, normalise_secondary_ids
 from liushou.sources.names import normalise_names
-from liushou.sources.readers import PROVENANCE_COLUMNS
+from liushou.sources.readers import LINE_COLUMNS, PROVENANCE_COLUMNS, RAW_LINE, RAW_LINE_FAULT
 from liushou.sources.schema import CANONICAL, QUARANTINE
 from liushou.sources.text import arrow, blank, nfkc, series, squeeze, tidy
 
@@ -81,10 +82,19 @@ def canonicalise(
 
 
 def normalise_rows(
-    system: System, raw: pd.DataFrame, headers: Mapping[str, str] | None = None
+    system: System,
+    raw: pd.DataFrame,
+    headers: Mapping[str, str] | None = None,
+    *,
+    reference_date: date | None = None,
 ) -> Normalised:
     """:func:`canonicalise` without dropping the quarantined rows, for a caller that
-    filters while it copies anyway (the loader, on its way into DuckDB)."""
+    filters while it copies anyway (the loader, on its way into DuckDB).
+
+    With ``reference_date`` (R), a person born after it is a typing slip (2062 for
+    2026) that no later stage can use: quarantined here rather than left to stop the
+    run at the register's age gate.
+    """
     raw = raw.reset_index(drop=True)
 
     def get(name: str) -> pd.Series:
@@ -93,11 +103,17 @@ def normalise_rows(
         return pd.Series(pd.NA, index=raw.index, dtype="str")
 
     values, faults = _BUILDERS[system](get)
+    if reference_date is not None and "birth_date" in values:
+        faults.append(_born_after(values["birth_date"], reference_date))
     repeated = _repeated_header(system, raw, headers or {})
     if repeated.any():
         faults = [Fault(f.rows & ~repeated, f.field, f.reason) for f in faults]
         faults.insert(0, Fault(repeated, "row", REPEATED_HEADER))
     faults = [*_undecodable(raw), *faults]
+    ragged = _ragged_lines(raw)
+    if ragged:
+        lines = np.logical_or.reduce([f.rows for f in ragged])
+        faults = [*ragged, *(Fault(f.rows & ~lines, f.field, f.reason) for f in faults)]
     values.update(
         file=raw["file"].astype("str"),
         sheet=raw["sheet"].astype("str"),
@@ -112,7 +128,7 @@ def normalise_rows(
             **{name: rows.loc[bad, name] for name in (*PROVENANCE_COLUMNS, "record_key")},
             "field": field,
             "reason": reason,
-            "raw": _json_rows(raw.loc[bad], headers or {}),
+            "raw": _raw_json(raw.loc[bad], headers or {}),
         }
     )[list(QUARANTINE)]
     return Normalised(rows, bad, quarantine.reset_index(drop=True))
@@ -120,6 +136,29 @@ def normalise_rows(
 
 REPEATED_HEADER = "重复的表头行 / a repeated header row (files pasted together?)"
 UNDECODABLE = "含无法解码的字节 / undecodable bytes (the file's encoding is damaged here)"
+
+
+def born_after_reason(reference_date: date) -> str:
+    return (
+        f"出生日期晚于参考日期 {reference_date}（录入错误？）/ birth date after the reference "
+        f"date R ({reference_date}): a typing slip?"
+    )
+
+
+def _born_after(birth: pd.Series, reference_date: date) -> Fault:
+    later = (birth > np.datetime64(reference_date, "s")).to_numpy(dtype=bool)
+    return Fault(later, "birth_date", born_after_reason(reference_date))
+
+
+def _ragged_lines(raw: pd.DataFrame) -> list[Fault]:
+    """A fault per way a delimited file's lines are ragged (the reader says how)."""
+    if RAW_LINE_FAULT not in raw.columns:
+        return []
+    fault = raw[RAW_LINE_FAULT]
+    return [
+        Fault((fault == reason).to_numpy(dtype=bool), "row", str(reason))
+        for reason in fault.dropna().unique()
+    ]
 
 
 def _repeated_header(system: System, raw: pd.DataFrame, headers: Mapping[str, str]) -> np.ndarray:
@@ -153,7 +192,7 @@ def _repeated_header(system: System, raw: pd.DataFrame, headers: Mapping[str, st
 def _undecodable(raw: pd.DataFrame) -> list[Fault]:
     """A fault per data column holding U+FFFD, which the CSV reader puts for bytes that
     are not valid in the file's encoding: the value is not what the bureau typed."""
-    data = [c for c in raw.columns if c not in PROVENANCE_COLUMNS]
+    data = [c for c in raw.columns if c not in (*PROVENANCE_COLUMNS, *LINE_COLUMNS)]
     faults = []
     for name in data:
         hit = pc.match_substring(arrow(raw[name]), "\ufffd")
@@ -196,9 +235,23 @@ def _verdicts(faults: list[Fault], n: int) -> tuple[np.ndarray, pd.Series, pd.Se
     )
 
 
-def _json_rows(rows: pd.DataFrame, headers: Mapping[str, str]) -> pd.Series:
+def _raw_json(rows: pd.DataFrame, headers: Mapping[str, str]) -> pd.Series:
+    """The quarantine's ``raw``: each row keyed by the file's own headers, except a ragged
+    line, whose cells mean nothing: ``{"原始行": the line as written}``."""
+    data = [c for c in rows.columns if c not in (*PROVENANCE_COLUMNS, *LINE_COLUMNS)]
+    if RAW_LINE not in rows.columns:
+        return _json_rows(rows, headers, data)
+    line = rows[RAW_LINE].notna().to_numpy()
+    return pd.concat(
+        [
+            _json_rows(rows.loc[~line], headers, data),
+            _json_rows(rows.loc[line], {RAW_LINE: RAW_LINE}, [RAW_LINE]),
+        ]
+    ).loc[rows.index]
+
+
+def _json_rows(rows: pd.DataFrame, headers: Mapping[str, str], data: list[str]) -> pd.Series:
     """Each row as a JSON object keyed by the file's own headers (UTF-8, not escaped)."""
-    data = [c for c in rows.columns if c not in PROVENANCE_COLUMNS]
     if rows.empty or not data:
         return pd.Series("{}", index=rows.index, dtype="str")
     pairs = ", ".join(f"{_literal(headers.get(c, c))}, {_identifier(c)}" for c in data)
@@ -245,11 +298,17 @@ _ID_UNUSABLE = {
 }
 
 
-def _id_faults(block: pd.DataFrame) -> list[Fault]:
-    """The main ID of a row that has no other key: unusable when nothing is left of it."""
+def _id_faults(block: pd.DataFrame, vouched: tuple[str, ...] = ()) -> list[Fault]:
+    """The main ID of a row that has no other key: unusable when nothing is left of it.
+
+    Statuses in ``vouched`` stay for matching, where another extract may hold the
+    number intact (a household number cut short by Excel); matching quarantines the
+    row when none does."""
     status = block["id_status"]
     return [
-        Fault((status == s).to_numpy(), "id_number", reason) for s, reason in _ID_UNUSABLE.items()
+        Fault((status == s).to_numpy(), "id_number", reason)
+        for s, reason in _ID_UNUSABLE.items()
+        if s not in vouched
     ]
 
 
@@ -307,7 +366,7 @@ def _hukou(get: Getter) -> tuple[dict[str, pd.Series], list[Fault]]:
         mother_name=normalise_names(get("mother_name")),
     )
     faults += [
-        *_id_faults(block),
+        *_id_faults(block, vouched=("excel_float",)),
         Fault(household.isna().to_numpy(), "household_id", "户号为空 / household number missing"),
         Fault(status_blank, "status", "户籍状态为空 / household status missing"),
         Fault(

@@ -14,7 +14,9 @@ from typing import Literal
 System = Literal["hukou", "xueji", "register", "work", "incapacity"]
 SYSTEMS: tuple[System, ...] = ("hukou", "xueji", "register", "work", "incapacity")
 REQUIRED_SYSTEMS: tuple[System, ...] = ("hukou", "xueji", "work")
-FILE_SUFFIXES: tuple[str, ...] = (".csv", ".xlsx", ".parquet")
+DELIMITED_SUFFIXES: tuple[str, ...] = (".csv", ".tsv", ".txt")
+WORKBOOK_SUFFIXES: tuple[str, ...] = (".xlsx", ".xlsm", ".xls")
+FILE_SUFFIXES: tuple[str, ...] = (*DELIMITED_SUFFIXES, *WORKBOOK_SUFFIXES, ".parquet")
 
 SYSTEM_LABELS: dict[System, str] = {
     "hukou": "户籍 (公安)",
@@ -49,6 +51,9 @@ class SystemSpec:
     record_key: tuple[str, ...]
     """Canonical columns whose raw values, trimmed, joined by ``|`` make the record key."""
     file_stem: str = ""
+    file_words: tuple[str, ...] = ()
+    """Chinese words that name the system in a file name (户籍_城关镇.csv): a name holding
+    the words of exactly one system is that system's file."""
     required_columns: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -128,6 +133,7 @@ HUKOU = SystemSpec(
         Column("mother_name", "母亲姓名"),
     ),
     record_key=("id_number", "household_id"),
+    file_words=("户籍",),
 )
 
 XUEJI = SystemSpec(
@@ -163,6 +169,7 @@ XUEJI = SystemSpec(
         Column("home_address", "家庭住址", False, ("家庭地址", "现住址")),
     ),
     record_key=("student_number", "school_code"),
+    file_words=("学籍",),
 )
 
 REGISTER = SystemSpec(
@@ -179,6 +186,7 @@ REGISTER = SystemSpec(
         Column("entered_on", "纳入日期", kind="date"),
     ),
     record_key=("id_number", "name"),
+    file_words=("名册", "留守"),
 )
 
 WORK = SystemSpec(
@@ -192,6 +200,7 @@ WORK = SystemSpec(
         Column("source", "信息来源", False, ("来源",)),
     ),
     record_key=("id_number", "start_date", "work_division_code"),
+    file_words=("务工", "外出"),
 )
 
 INCAPACITY = SystemSpec(
@@ -204,6 +213,7 @@ INCAPACITY = SystemSpec(
         Column("end_date", "终止日期", kind="date"),
     ),
     record_key=("id_number", "reason", "start_date"),
+    file_words=("无监护",),
 )
 
 SPECS: dict[System, SystemSpec] = {s.system: s for s in (HUKOU, XUEJI, REGISTER, WORK, INCAPACITY)}

@@ -24,6 +24,7 @@ from liushou.sources.contract import (
     FILE_SUFFIXES,
     REQUIRED_SYSTEMS,
     SPECS,
+    SYSTEM_LABELS,
     SYSTEMS,
     System,
 )
@@ -31,11 +32,18 @@ from liushou.sources.errors import MissingSystemError, QuarantineLimitError
 from liushou.sources.readers import (
     PROVENANCE_COLUMNS,
     RawPart,
+    UnreadFile,
     find_files,
     is_empty,
     read_file,
 )
-from liushou.sources.schema import CANONICAL, FILE_ACCOUNTING, LANDING_DIVISIONS, QUARANTINE
+from liushou.sources.schema import (
+    CANONICAL,
+    FILE_ACCOUNTING,
+    LANDING_DIVISIONS,
+    QUARANTINE,
+    UNREAD_FILES,
+)
 from liushou.sources.text import tidy
 
 DIVISIONS_STEM = "divisions"
@@ -64,6 +72,8 @@ class LoadReport:
     """Optional systems (register, incapacity) with no file this quarter."""
     empty: list[str] = field(default_factory=list)
     """Files with no rows: a header only, or (for an optional system) nothing at all."""
+    unread: list[UnreadFile] = field(default_factory=list)
+    """Entries of the quarter's folder not read, each with its reason (``unread_files``)."""
 
 
 def load_landing(
@@ -73,25 +83,26 @@ def load_landing(
     schema: str,
     config: SourcesConfig,
 ) -> LoadReport:
-    """Write ``raw_<system>``, ``canon_<system>``, ``quarantine``, ``file_accounting`` and
-    ``landing_divisions`` into ``schema`` (created if missing; tables replaced)."""
+    """Write ``raw_<system>``, ``canon_<system>``, ``quarantine``, ``file_accounting``,
+    ``unread_files`` and ``landing_divisions`` into ``schema`` (created if missing; tables
+    replaced)."""
     label = str(quarter)
     folder = landing / label
     if not folder.is_dir():
         raise MissingSystemError(
             f"no landing folder for {label} under {landing}", file=str(folder), quarter=label
         )
-    found, warnings = find_files(folder)
+    inventory = find_files(folder, config.csv_encodings)
+    found = inventory.files
     for system in REQUIRED_SYSTEMS:
         if not found[system]:
             raise MissingSystemError(
-                f"required system {system} has no file in {folder} "
-                f"(expected {SPECS[system].file_stem}*.csv, .xlsx or .parquet)",
-                file=str(folder),
-                quarter=label,
+                _absent(system, folder, inventory.unread), file=str(folder), quarter=label
             )
-    report = LoadReport(warnings=warnings)
+    report = LoadReport(warnings=inventory.warnings, unread=inventory.unread)
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {_ident(schema)}")
+    unread = pd.DataFrame([asdict(u) for u in inventory.unread], columns=list(UNREAD_FILES))
+    _write(con, schema, "unread_files", unread, UNREAD_FILES)
     quarantined: list[pd.DataFrame] = []
     for system in SYSTEMS:
         if not found[system]:
@@ -104,14 +115,23 @@ def load_landing(
             if system not in REQUIRED_SYSTEMS and is_empty(path):
                 _empty_optional(report, system, path.relative_to(folder).as_posix())
                 continue
-            read = read_file(path, SPECS[system].columns, folder, config.csv_encodings, label)
+            read = read_file(
+                path,
+                SPECS[system].columns,
+                folder,
+                config.csv_encodings,
+                label,
+                max_ragged_share=config.max_ragged_share,
+            )
             if all(part.frame.empty for part in read):
                 report.empty.append(read[0].file)
             parts += read
         parts.sort(key=lambda part: (part.file, part.sheet or ""))
         canon: list[pd.DataFrame] = []
         for part in parts:
-            result = normalise_rows(system, part.frame, part.headers)
+            result = normalise_rows(
+                system, part.frame, part.headers, reference_date=quarter.reference_date
+            )
             bad = int(result.quarantined.sum())
             report.warnings += part.warnings
             report.files.append(
@@ -141,6 +161,21 @@ def load_landing(
     _write(con, schema, "landing_divisions", read_divisions(landing), LANDING_DIVISIONS)
     _check_quarantine_share(report.files, quarantine, config, label)
     return report
+
+
+def _absent(system: System, folder: Path, unread: list[UnreadFile]) -> str:
+    """A required system without a file: most likely one of the files not read is it,
+    under a name that does not say so or with a header missing a column."""
+    spec = SPECS[system]
+    names = " or ".join(f"{n}*" for n in (spec.file_stem, *spec.file_words))
+    required = ", ".join(spec.column(c).header for c in spec.required_columns)
+    listed = "; ".join(f"{u.file} ({u.reason})" for u in unread)
+    others = f"Files not read: {listed}" if unread else "Every other file in it was read."
+    return (
+        f"required system {system} ({SYSTEM_LABELS[system]}) has no file in {folder}: "
+        f"expected a file named {names} ({', '.join(FILE_SUFFIXES)}), or one whose header "
+        f"carries {required}. {others}"
+    )
 
 
 def _empty_optional(report: LoadReport, system: System, file: str) -> None:

@@ -12,11 +12,12 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from itertools import islice, zip_longest
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, BinaryIO, TypedDict
 
 import numpy as np
 import openpyxl
@@ -26,11 +27,16 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pyarrow.types as pat
+import xlrd
 
+from liushou.sources.config import SourcesConfig
 from liushou.sources.contract import (
+    DELIMITED_SUFFIXES,
     FILE_SUFFIXES,
     SPECS,
+    SYSTEM_LABELS,
     SYSTEMS,
+    WORKBOOK_SUFFIXES,
     Column,
     System,
     normalise_header,
@@ -38,8 +44,14 @@ from liushou.sources.contract import (
 from liushou.sources.errors import MissingColumnError, SourceFileError
 
 PROVENANCE_COLUMNS = ("file", "sheet", "row_number")
+RAW_LINE = "原始行"
+"""Column of a delimited file's line that does not have its header's number of fields,
+as written (its cells stay empty: which value belongs to which column is unknowable)."""
+RAW_LINE_FAULT = "原始行问题"
+"""Column saying how such a line is broken (its fields against the header's)."""
+LINE_COLUMNS = (RAW_LINE, RAW_LINE_FAULT)
 HEADER_SEARCH_ROWS = 10
-"""An XLSX sheet's header is the first of its first rows that maps the required columns
+"""A workbook sheet's header is the first of its first rows that maps the required columns
 (title rows such as "2026年第三季度户籍信息" often come first)."""
 
 _DELIMITERS = (",", "\t", ";")
@@ -48,6 +60,13 @@ _BOM = b"\xef\xbb\xbf"
 _SMALL = 4096
 """A CSV longer than this has more than white space in it (no need to read it twice)."""
 _UTF8 = frozenset({"utf-8", "utf8", "utf-8-sig", "utf_8", "utf_8_sig"})
+_HEADER_BYTES = 1 << 16
+"""What is read of a delimited file to recognise it: its header line is far shorter."""
+_ARTEFACTS = frozenset({"thumbs.db", "desktop.ini"})
+"""Files Windows leaves in folders by itself."""
+_ZIP, _OLE = b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon"}
+_DEFAULT_RAGGED_SHARE = SourcesConfig.model_fields["max_ragged_share"].default
 
 
 @dataclass
@@ -92,44 +111,231 @@ class _Table:
     row_numbers: np.ndarray
     sheet: str | None = None
     encoding: str | None = None
+    lines: pd.DataFrame | None = None
+    """``RAW_LINE`` and ``RAW_LINE_FAULT`` beside the cells: set on the lines of a
+    delimited file that do not have the header's number of fields, null elsewhere."""
 
 
-def find_files(quarter_dir: Path) -> tuple[dict[System, list[Path]], list[str]]:
-    """The files of each system in the quarter's folder, and a warning per stray file."""
-    found: dict[System, list[Path]] = {system: [] for system in SYSTEMS}
-    warnings: list[str] = []
+@dataclass(frozen=True)
+class UnreadFile:
+    """An entry of the quarter's folder that is not read, and why."""
+
+    file: str
+    """Its name in the quarter's folder; a sub-folder's ends with ``/``."""
+    reason: str
+    """Chinese, then English. Never quotes the file's content: a "header" that maps
+    nothing may well be a data row."""
+
+
+@dataclass
+class Inventory:
+    """What the quarter's folder holds: each system's files and every entry not read."""
+
+    files: dict[System, list[Path]]
+    unread: list[UnreadFile] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """Artefacts skipped (Office lock files, hidden files) and files recognised by header."""
+
+
+UNREAD_SUBFOLDER = (
+    "子文件夹，其中的文件不读取 / a sub-folder: only files directly in the quarter's folder "
+    "are read"
+)
+UNREAD_EMPTY = "空文件 / the file is empty"
+
+
+def find_files(quarter_dir: Path, encodings: Sequence[str]) -> Inventory:
+    """Every entry of the quarter's folder: a system's file, or not read with the reason.
+
+    A name that says the system (``hukou*`` …, or the Chinese words of exactly one
+    system) decides; otherwise the header does (:func:`recognise`). A ``.txt`` file is
+    always judged by its header: notes are written as text files too.
+    """
+    inventory = Inventory({system: [] for system in SYSTEMS})
     for path in sorted(quarter_dir.iterdir(), key=lambda p: p.name.lower()):
-        if path.name.startswith(("~$", ".")):
+        name = path.name
+        if name.startswith(("~$", ".")) or name.lower() in _ARTEFACTS:
+            kind = "an Office lock file" if name.startswith("~$") else "a hidden or system file"
+            inventory.warnings.append(f"{name}: skipped, {kind} (not data)")
             continue
         if path.is_dir():
-            warnings.append(
-                f"{path.name}/: sub-folder ignored (files belong in the quarter folder)"
-            )
+            inventory.unread.append(UnreadFile(f"{name}/", UNREAD_SUBFOLDER))
             continue
-        system = _system_of(path)
+        suffix = path.suffix.lower()
+        if suffix not in FILE_SUFFIXES:
+            inventory.unread.append(UnreadFile(name, _unsupported(suffix)))
+            continue
+        system = None if suffix == ".txt" else system_named(name)
         if system is None:
-            warnings.append(
-                f"{path.name}: matches no system (hukou*, xueji*, register*, work*, "
-                f"incapacity* with {'/'.join(FILE_SUFFIXES)}); ignored"
+            system, reason = recognise(path, encodings)
+            if system is None:
+                inventory.unread.append(UnreadFile(name, reason))
+                continue
+            inventory.warnings.append(
+                f"{name}: read as {system} ({SYSTEM_LABELS[system]}), recognised by its header"
             )
-        else:
-            found[system].append(path)
-    return found, warnings
+        inventory.files[system].append(path)
+    return inventory
 
 
-def _system_of(path: Path) -> System | None:
-    if path.suffix.lower() not in FILE_SUFFIXES:
-        return None
-    name = path.name.lower()
-    return next((s for s in SYSTEMS if name.startswith(SPECS[s].file_stem)), None)
+def system_named(name: str) -> System | None:
+    """The system a file name says: a stem it starts with (``hukou_城关镇.csv``), else the
+    Chinese words of exactly one system (``城关镇户籍.xlsx``; ``留守儿童户籍.xlsx`` says two)."""
+    lower = name.lower()
+    stem = next((s for s in SYSTEMS if lower.startswith(SPECS[s].file_stem)), None)
+    if stem is not None:
+        return stem
+    worded = [s for s in SYSTEMS if any(word in name for word in SPECS[s].file_words)]
+    return worded[0] if len(worded) == 1 else None
+
+
+def _unsupported(suffix: str) -> str:
+    shown = suffix or "无扩展名 / no extension"
+    return (
+        f"不是可读取的文件类型（{shown}）/ not a file type the pipeline reads ({shown}): "
+        f"save a data file as {', '.join(FILE_SUFFIXES)}"
+    )
+
+
+def recognise(path: Path, encodings: Sequence[str]) -> tuple[System | None, str]:
+    """(system, "") when the file's header carries every required column of one system,
+    else (None, the reason).
+
+    The header is a delimited file's first line, a Parquet file's schema, or what the
+    header search of each sheet of a workbook finds. When several systems' required
+    columns all map, the one mapping most of its own columns wins (a household extract
+    also carries the register's required columns); a tie is not guessed. A workbook's
+    sheets must agree.
+    """
+    if path.stat().st_size == 0:
+        return None, UNREAD_EMPTY
+    suffix = path.suffix.lower()
+    try:
+        candidates = _header_candidates(path, suffix, encodings)
+    except SourceFileError as exc:
+        return None, f"文件无法打开 / the file cannot be read: {exc.message}"
+    if not candidates:
+        return None, UNREAD_EMPTY
+    found: dict[str, System] = {}
+    for sheet, tops in candidates:
+        verdicts = [_verdict(top) for top in tops]
+        system, refused = next((v for v in verdicts if v != (None, "")), (None, ""))
+        if refused:
+            where = f" [sheet {sheet}]" if sheet else ""
+            return None, refused + where
+        if system is not None:
+            found[sheet or ""] = system
+    systems = sorted(set(found.values()))
+    if len(systems) == 1:
+        return systems[0], ""
+    if systems:
+        listed = ", ".join(f"{sheet}: {system}" for sheet, system in found.items())
+        return None, (
+            f"各工作表属于不同数据源（{listed}）/ the sheets hold different systems "
+            f"({listed}): one system per file"
+        )
+    return None, _no_system([top for _, tops in candidates for top in tops])
+
+
+def _verdict(top: list[list[str]]) -> tuple[System | None, str]:
+    """(the system of a header, "") or (None, why it is refused); (None, "") when no
+    system's required columns all map.
+
+    The winner maps the most of its own columns, and more than any other system does,
+    qualifying or not: a household extract without its 户号 still carries the
+    register's few required columns, and must not be read as the register.
+    """
+    found: dict[System, tuple[int, list[str]]] = {}
+    for system in SYSTEMS:
+        columns = SPECS[system].columns
+        search = _find_header(top, columns)
+        if search.header is not None:
+            found[system] = (_mapped(map_headers(search.header, columns), columns), search.header)
+    if not found:
+        return None, ""
+    best = max(n for n, _ in found.values())
+    winners = sorted(s for s, (n, _) in found.items() if n == best)
+    if len(winners) > 1:
+        return None, (
+            f"表头同时符合 {'、'.join(winners)}，无法判断 / the header fits "
+            f"{' and '.join(winners)} equally: name the file after its system (hukou*, 户籍* …)"
+        )
+    winner = winners[0]
+    header = found[winner][1]
+    for rival in (s for s in SYSTEMS if s not in found):
+        mapping = map_headers(header, SPECS[rival].columns)
+        if _mapped(mapping, SPECS[rival].columns) >= best:
+            missing = ", ".join(f"{c.name} {c.header}" for c in mapping.missing)
+            return None, (
+                f"表头更像 {rival}，但缺必需列；与 {winner} 只在通用列上相符 / the header looks "
+                f"like {rival} but lacks {missing}, and fits {winner} only by the columns "
+                "they share: add the column, or name the file after its system"
+            )
+    return winner, ""
+
+
+def _header_candidates(
+    path: Path, suffix: str, encodings: Sequence[str]
+) -> list[tuple[str | None, list[list[list[str]]]]]:
+    """(sheet, the first rows as text under each reading) for each table of a file: a
+    delimited file's header line under each encoding that decodes it, a workbook's
+    first rows per sheet, a Parquet file's column names."""
+    origin = _Origin(file=path.name, quarter=None)
+    if suffix in DELIMITED_SUFFIXES:
+        with path.open("rb") as handle:
+            head = handle.read(_HEADER_BYTES).removeprefix(_BOM)
+        end = head.find(b"\n")
+        first = head[: end if end >= 0 else len(head)].rstrip(b"\r")
+        if not first.strip():
+            return []
+        tops = []
+        for codec in dict.fromkeys(["utf-8", *(_codec(e) for e in encodings)]):
+            try:
+                tops.append([_split_header(first.decode(codec))[1]])
+            except UnicodeDecodeError:
+                continue
+        if not tops:
+            raise SourceFileError(f"the header line is not valid {', '.join(encodings)}")
+        return [(None, tops)]
+    if suffix == ".parquet":
+        try:
+            names = pq.read_schema(path).names
+        except (pa.ArrowException, OSError) as exc:
+            raise SourceFileError(f"not a readable Parquet file: {exc}") from exc
+        return [(None, [[list(names)]])]
+    with closing(_workbook_sheets(path, origin)) as sheets:
+        return [(sheet.title, [sheet.top]) for sheet in sheets]
+
+
+def _no_system(tops: list[list[list[str]]]) -> str:
+    """Why no system: the one that came closest and the required columns it lacked."""
+    closest: tuple[int, System, list[Column]] | None = None
+    for system in SYSTEMS:
+        for top in tops:
+            search = _find_header(top, SPECS[system].columns)
+            if (
+                search.missing
+                and search.score > 0
+                and (closest is None or search.score > closest[0])
+            ):
+                closest = (search.score, system, search.missing)
+    reason = "表头不含任何数据源的全部必需列 / the header maps no system's required columns"
+    if closest is None:
+        return reason + " (not a data file?)"
+    _, system, missing = closest
+    return (
+        f"{reason} (closest: {system} {SYSTEM_LABELS[system]}, missing "
+        f"{', '.join(f'{c.name} {c.header}' for c in missing)})"
+    )
 
 
 def is_empty(path: Path) -> bool:
-    """Nothing in the file: zero bytes, or a CSV of only a byte-order mark and white space."""
+    """Nothing in the file: zero bytes, or delimited text of only a byte-order mark and
+    white space."""
     size = path.stat().st_size
     if size == 0:
         return True
-    if path.suffix.lower() != ".csv" or size > _SMALL:
+    if path.suffix.lower() not in DELIMITED_SUFFIXES or size > _SMALL:
         return False
     return not path.read_bytes().removeprefix(_BOM).strip()
 
@@ -140,8 +346,10 @@ def read_file(
     base: Path,
     encodings: Sequence[str],
     quarter: str | None = None,
+    *,
+    max_ragged_share: float = _DEFAULT_RAGGED_SHARE,
 ) -> list[RawPart]:
-    """Every usable table of one landing file (one per XLSX sheet that qualifies).
+    """Every usable table of one landing file (one per workbook sheet that qualifies).
 
     Raises :class:`SourceFileError` when the file cannot be read at all and
     :class:`MissingColumnError` when no table in it carries the required columns.
@@ -152,12 +360,12 @@ def read_file(
     warnings: list[str] = []
     if path.stat().st_size == 0:
         raise SourceFileError("the file is empty (0 bytes)", **origin)
-    if suffix == ".csv":
-        tables = [_read_csv(path, origin, encodings, columns, warnings)]
+    if suffix in DELIMITED_SUFFIXES:
+        tables = [_read_csv(path, origin, encodings, columns, warnings, max_ragged_share)]
     elif suffix == ".parquet":
         tables = [_read_parquet(path, origin)]
-    elif suffix == ".xlsx":
-        tables = _read_xlsx(path, origin, columns, warnings)
+    elif suffix in WORKBOOK_SUFFIXES:
+        tables = _read_workbook(path, origin, columns, warnings)
     else:
         raise SourceFileError(f"unsupported file type {suffix}", **origin)
     parts = []
@@ -204,7 +412,7 @@ def map_headers(header: Sequence[str], columns: Sequence[Column]) -> HeaderMap:
         contested += [(winner, i, column) for _, i in ranked[1:]]
     names: list[str] = []
     headers: dict[str, str] = {}
-    used = set(PROVENANCE_COLUMNS) | set(taken.values()) | {header[i] for i in taken}
+    used = {*PROVENANCE_COLUMNS, *LINE_COLUMNS, *taken.values(), *(header[i] for i in taken)}
     for i, original in enumerate(header):
         if i in taken:
             name = taken[i]
@@ -242,6 +450,14 @@ def _missing_message(where: str, missing: Iterable[Column]) -> str:
 def _part(table: _Table, mapping: HeaderMap, label: str, warnings: list[str]) -> RawPart:
     """Rows and unnamed columns with nothing in them dropped; provenance in front."""
     cells = table.cells.set_axis(mapping.names, axis=1)
+    if table.lines is not None:
+        cells = pd.concat([cells, table.lines], axis=1)
+        mapping = HeaderMap(
+            [*mapping.names, *LINE_COLUMNS],
+            {**mapping.headers, **{c: c for c in LINE_COLUMNS}},
+            mapping.missing,
+            mapping.warnings,
+        )
     present = {name: (cells[name].fillna("") != "").to_numpy() for name in mapping.names}
     filled = np.logical_or.reduce(list(present.values())) if present else np.zeros(0, bool)
     unnamed_empty = [n for n in mapping.names if n.startswith("unnamed_") and not present[n].any()]
@@ -266,6 +482,7 @@ def _read_csv(
     encodings: Sequence[str],
     columns: Sequence[Column],
     warnings: list[str],
+    max_ragged_share: float,
 ) -> _Table:
     """A CSV file in whichever configured encoding reads it best (see :func:`_decode`).
 
@@ -290,7 +507,7 @@ def _read_csv(
             "those rows are quarantined"
         )
     encoding = ("utf-8-sig" if bom else "utf-8") if codec == "utf-8" else codec
-    return _parse_csv(text, encoding, origin)
+    return _parse_csv(text, encoding, origin, max_ragged_share)
 
 
 def _decode(
@@ -372,24 +589,89 @@ def _split_header(line: str) -> tuple[str, list[str]]:
     return delimiter, next(csv.reader([line], delimiter=delimiter))
 
 
-def _parse_csv(data: bytes, encoding: str, origin: _Origin) -> _Table:
-    """Arrow's CSV reader over text already in UTF-8, every field kept as a string."""
+def _parse_csv(data: bytes, encoding: str, origin: _Origin, max_ragged_share: float) -> _Table:
+    """Arrow's CSV reader over text already in UTF-8, every field kept as a string.
+
+    A line with more or fewer fields than the header (an unquoted comma in an address)
+    is a row-level fault: it is kept, cells empty, with its text in ``RAW_LINE``, for
+    the normaliser to quarantine. Arrow numbers such a line only when it parses on one
+    thread, so a file with any is parsed again that way; its number is the record's
+    (header = 1, a value's quoted line breaks not counted), the row a spreadsheet shows.
+    A line of only white space is a blank line. Only a file most of whose lines are
+    broken cannot be parsed as a whole (a wrong delimiter).
+    """
     end = data.find(b"\n")
     first = data[: end if end >= 0 else len(data)].rstrip(b"\r")
     delimiter, header = _split_header(first.decode("utf-8"))
-    positions = [f"c{i}" for i in range(len(header))]
-    malformed: list[tuple[int, int]] = []
+    table, broken = _arrow_csv(data, delimiter, len(header), origin, threads=True)
+    if broken.texts:
+        table, broken = _arrow_csv(data, delimiter, len(header), origin, threads=False)
+    cells = table.to_pandas()
+    if not broken.texts:
+        return _Table(header, cells, np.arange(2, len(cells) + 2), encoding=encoding)
+    numbers = _placed(broken, table.num_rows, origin)
+    texts = pa.array(broken.texts, pa.string())
+    kept = ~np.asarray(
+        pc.equal(pc.utf8_trim_whitespace(texts), "").to_numpy(zero_copy_only=False), dtype=bool
+    )
+    fields = np.asarray(broken.fields, dtype=np.int64)[kept]
+    _check_share(cells, numbers[kept], fields, (len(header), delimiter), max_ragged_share, origin)
+    good = np.ones(len(cells) + len(numbers), dtype=bool)
+    good[numbers - 2] = False
+    ragged = pd.DataFrame(
+        {c: pd.Series(pd.NA, index=range(int(kept.sum())), dtype="str") for c in cells.columns}
+    )
+    null = pd.Series(pd.NA, index=cells.index, dtype="str")
+    lines = pd.concat(
+        [
+            pd.DataFrame({RAW_LINE: null, RAW_LINE_FAULT: null}),
+            pd.DataFrame(
+                {
+                    RAW_LINE: pd.Series(np.asarray(texts.filter(pa.array(kept))), dtype="str"),
+                    RAW_LINE_FAULT: _ragged_reason(fields, len(header), delimiter),
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    row_numbers = np.concatenate([np.flatnonzero(good) + 2, numbers[kept]])
+    order = np.argsort(row_numbers, kind="stable")
+    cells = pd.concat([cells, ragged], ignore_index=True).iloc[order].reset_index(drop=True)
+    lines = lines.iloc[order].reset_index(drop=True)
+    return _Table(header, cells, row_numbers[order], encoding=encoding, lines=lines)
 
-    def on_invalid(row: Any) -> str:
-        malformed.append((row.expected_columns, row.actual_columns))
+
+@dataclass
+class _Broken:
+    """Arrow's invalid-row handler: what it is told of each line it skips."""
+
+    numbers: list[int | None] = field(default_factory=list)
+    fields: list[int] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+
+    def __call__(self, row: Any) -> str:
+        self.numbers.append(row.number)
+        self.fields.append(row.actual_columns)
+        self.texts.append(row.text)
         return "skip"
 
+
+def _arrow_csv(
+    data: bytes, delimiter: str, width: int, origin: _Origin, *, threads: bool
+) -> tuple[pa.Table, _Broken]:
+    positions = [f"c{i}" for i in range(width)]
+    broken = _Broken()
     try:
         table = pacsv.read_csv(
             pa.BufferReader(data),
-            read_options=pacsv.ReadOptions(column_names=positions, skip_rows=1),
+            read_options=pacsv.ReadOptions(
+                column_names=positions, skip_rows=1, use_threads=threads
+            ),
             parse_options=pacsv.ParseOptions(
-                delimiter=delimiter, ignore_empty_lines=False, invalid_row_handler=on_invalid
+                delimiter=delimiter,
+                ignore_empty_lines=False,
+                newlines_in_values=True,
+                invalid_row_handler=broken,
             ),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(positions, pa.string()),
@@ -400,15 +682,68 @@ def _parse_csv(data: bytes, encoding: str, origin: _Origin) -> _Table:
     except pa.ArrowInvalid as exc:
         message = "not a readable CSV file (a stray quote or a broken line?)"
         raise SourceFileError(message, **origin) from exc
-    if malformed:
-        expected, actual = malformed[0]
+    return table, broken
+
+
+def _placed(broken: _Broken, good: int, origin: _Origin) -> np.ndarray:
+    """The row numbers of the skipped lines, checked to fit among the parsed ones."""
+    numbers = pd.Series(broken.numbers, dtype="Int64").fillna(-1).to_numpy(np.int64)
+    last = good + len(numbers) + 1
+    if numbers.min() < 2 or numbers.max() > last or len(np.unique(numbers)) != len(numbers):
         raise SourceFileError(
-            f"{len(malformed)} line(s) do not have the header's {expected} fields "
-            f"(the first has {actual}); a delimiter or quote inside a value?",
+            "the lines with a wrong number of fields cannot be told apart by row number "
+            "(a header spanning two lines?)",
             **origin,
         )
-    cells = table.to_pandas()
-    return _Table(header, cells, np.arange(2, len(cells) + 2), encoding=encoding)
+    return numbers
+
+
+def _ragged_reason(fields: np.ndarray, width: int, delimiter: str) -> pd.Series:
+    name = _DELIMITER_NAMES.get(delimiter, repr(delimiter))
+    counts = pd.Series(fields, dtype="str")
+    hint = pd.Series(
+        np.where(
+            fields > width, f"a {name} inside a value?", "values missing, or a line broken in two?"
+        ),
+        dtype="str",
+    )
+    return (
+        f"字段数与表头不符（应为 {width}，实为 "
+        + counts
+        + "）/ the line has "
+        + counts
+        + f" fields, the header {width} ("
+        + hint
+        + ")"
+    )
+
+
+def _check_share(
+    cells: pd.DataFrame,
+    numbers: np.ndarray,
+    fields: np.ndarray,
+    header: tuple[int, str],
+    limit: float,
+    origin: _Origin,
+) -> None:
+    """Stop when most lines are broken: the file, not a line, is at fault."""
+    width, delimiter = header
+    if not len(numbers):
+        return
+    filled = np.logical_or.reduce([(cells[c] != "").to_numpy() for c in cells.columns])
+    lines = int(filled.sum()) + len(numbers)
+    share = len(numbers) / lines
+    if share <= limit:
+        return
+    first = int(np.argmin(numbers))
+    name = _DELIMITER_NAMES.get(delimiter, repr(delimiter))
+    raise SourceFileError(
+        f"{len(numbers)} of {lines} lines ({share:.0%}, more than sources.max_ragged_share "
+        f"{limit:.0%}) do not have the header's {width} fields (the first, row "
+        f"{numbers[first]}, has {fields[first]}): the file cannot be parsed as a whole; "
+        f"is its delimiter not the header's {name}?",
+        **origin,
+    )
 
 
 def _check_utf8(data: bytes) -> None:
@@ -480,22 +815,16 @@ def _float_text(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _read_xlsx(
+def _read_workbook(
     path: Path, origin: _Origin, columns: Sequence[Column], warnings: list[str]
 ) -> list[_Table]:
+    """Every sheet of an XLSX, XLSM or XLS workbook whose header search finds the columns."""
     label = origin["file"]
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:
-        raise SourceFileError(f"not a readable XLSX workbook: {exc}", **origin) from exc
     tables: list[_Table] = []
     best: tuple[int, str, list[Column]] | None = None
-    try:
-        for sheet in book.worksheets:
-            sheet.reset_dimensions()
-            rows = sheet.iter_rows(values_only=True)
-            top = list(islice(rows, HEADER_SEARCH_ROWS))
-            search = _find_header([[_header_text(v) for v in row] for row in top], columns)
+    with closing(_workbook_sheets(path, origin)) as sheets:
+        for sheet in sheets:
+            search = _find_header(sheet.top, columns)
             if search.missing is not None and (best is None or search.score > best[0]):
                 best = (search.score, sheet.title, search.missing)
             if search.header is None:
@@ -505,13 +834,10 @@ def _read_xlsx(
                 )
                 continue
             header, start = search.header, search.start
-            body = [*top[start:], *rows]
-            cells = _cells(body, len(header))
+            cells = sheet.body(start, len(header))
             header = header + [""] * (cells.shape[1] - len(header))
-            numbers = np.arange(start + 1, start + 1 + len(body))
+            numbers = np.arange(start + 1, start + 1 + len(cells))
             tables.append(_Table(header, cells, numbers, sheet=sheet.title))
-    finally:
-        book.close()
     if not tables:
         if best is None:
             raise SourceFileError("the workbook has no non-empty sheet", **origin)
@@ -521,6 +847,124 @@ def _read_xlsx(
             field=", ".join(c.name for c in best[2]),
         )
     return tables
+
+
+@dataclass
+class _Sheet:
+    """A workbook sheet: its first rows as text, for the header search, and its body."""
+
+    title: str
+    top: list[list[str]]
+    body: Callable[[int, int], pd.DataFrame]
+    """(index of the first data row, header width) → the cells from there on, as text,
+    at least that wide."""
+
+
+def _workbook_sheets(path: Path, origin: _Origin) -> Generator[_Sheet, None, None]:
+    """The sheets of a workbook, by what the file holds rather than its name: an XLSX
+    saved as .xls (or the reverse) is common, and opens in Excel all the same."""
+    with path.open("rb") as handle:
+        magic = handle.read(len(_OLE))
+        handle.seek(0)
+        if magic.startswith(_ZIP):
+            yield from _xlsx_sheets(handle, origin)
+        elif magic.startswith(_OLE):
+            yield from _xls_sheets(handle.read(), origin)
+        else:
+            page = magic.lstrip().lower().startswith((b"<", b"\xef\xbb\xbf<"))
+            hint = (
+                "it is a web page (an HTML or XML export): open it in Excel and save it as .xlsx"
+                if page
+                else "neither an XLSX nor an XLS file"
+            )
+            raise SourceFileError(f"not a readable workbook: {hint}", **origin)
+
+
+def _xlsx_sheets(handle: BinaryIO, origin: _Origin) -> Generator[_Sheet, None, None]:
+    try:
+        book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+    except Exception as exc:
+        raise SourceFileError(f"not a readable XLSX workbook: {exc}", **origin) from exc
+    try:
+        for sheet in book.worksheets:
+            sheet.reset_dimensions()
+            rows = sheet.iter_rows(values_only=True)
+            top = list(islice(rows, HEADER_SEARCH_ROWS))
+
+            def body(
+                start: int, width: int, top: list[Any] = top, rows: Any = rows
+            ) -> pd.DataFrame:
+                return _cells([*top[start:], *rows], width)
+
+            yield _Sheet(sheet.title, [[_header_text(v) for v in row] for row in top], body)
+    finally:
+        book.close()
+
+
+def _xls_sheets(content: bytes, origin: _Origin) -> Generator[_Sheet, None, None]:
+    try:
+        book = xlrd.open_workbook(file_contents=content, on_demand=True)
+    except Exception as exc:
+        raise SourceFileError(f"not a readable XLS workbook: {exc}", **origin) from exc
+    try:
+        for index in range(book.nsheets):
+            sheet = book.sheet_by_index(index)
+            top = _xls_cells(sheet, book.datemode, 0, HEADER_SEARCH_ROWS)
+
+            def body(start: int, width: int, sheet: Any = sheet) -> pd.DataFrame:
+                cells = _xls_cells(sheet, book.datemode, start, sheet.nrows)
+                extra = {f"c{i}": "" for i in range(cells.shape[1], width)}
+                return cells.assign(**extra) if extra else cells
+
+            yield _Sheet(sheet.name, top.to_numpy().tolist(), body)
+    finally:
+        book.release_resources()
+
+
+def _xls_cells(sheet: Any, datemode: int, start: int, stop: int) -> pd.DataFrame:
+    """An XLS sheet's rows ``start``–``stop`` as text, a column at a time."""
+    stop = min(stop, sheet.nrows)
+    rows = max(stop - start, 0)
+    columns = {
+        f"c{c}": _xls_text(
+            np.asarray(sheet.col_types(c, start, stop), dtype=np.int64).reshape(rows),
+            np.asarray(sheet.col_values(c, start, stop), dtype=object).reshape(rows),
+            datemode,
+        )
+        for c in range(sheet.ncols)
+    }
+    return pd.DataFrame(columns, index=range(rows))
+
+
+def _xls_text(kinds: np.ndarray, values: np.ndarray, datemode: int) -> pd.Series:
+    """xlrd's cells → the text Excel shows: numbers as :func:`_float_text`, dates as ISO
+    dates, booleans and errors as Excel writes them."""
+    out = np.full(len(values), "", dtype=object)
+    text = kinds == xlrd.XL_CELL_TEXT
+    out[text] = values[text]
+    number = kinds == xlrd.XL_CELL_NUMBER
+    out[number] = _float_text(values[number].astype(np.float64))
+    date = kinds == xlrd.XL_CELL_DATE
+    if date.any():
+        out[date] = np.asarray(_datetime_text(pa.array(_xls_moments(values[date], datemode))))
+    boolean = kinds == xlrd.XL_CELL_BOOLEAN
+    out[boolean] = np.where(values[boolean].astype(bool), "TRUE", "FALSE")
+    error = kinds == xlrd.XL_CELL_ERROR
+    out[error] = pd.Series(values[error]).map(xlrd.error_text_from_code).fillna("#ERROR").to_numpy()
+    return pd.Series(out, dtype="str")
+
+
+def _xls_moments(serials: np.ndarray, datemode: int) -> np.ndarray:
+    """Excel date serials → ``datetime64[s]`` as xlrd reads them: from 1904-01-01 in the
+    Mac date system; else from 1899-12-30, or 12-31 below 60 (Excel's 1900-02-29)."""
+    days = serials.astype(np.float64)
+    if datemode:
+        origin = np.full(len(days), np.datetime64("1904-01-01", "s"))
+    else:
+        origin = np.where(
+            days < 60, np.datetime64("1899-12-31", "s"), np.datetime64("1899-12-30", "s")
+        )
+    return origin + np.rint(days * 86400).astype(np.int64).astype("timedelta64[s]")
 
 
 @dataclass

@@ -175,6 +175,14 @@ FILE_ACCOUNTING: dict[str, str] = {
     "rows_quarantined": "INTEGER",
 }
 
+UNREAD_FILES: dict[str, str] = {
+    "file": "VARCHAR",
+    "reason": "VARCHAR",
+}
+"""Every entry of the quarter's folder that was not read (a file of no system, a type
+the pipeline cannot read, a sub-folder), with the reason: with ``file_accounting`` it
+accounts for the whole folder, so nothing in it goes unread without a word."""
+
 LANDING_DIVISIONS: dict[str, str] = {
     "code": "VARCHAR",
     "name": "VARCHAR",

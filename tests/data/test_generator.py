@@ -63,7 +63,9 @@ def test_layout(demo_dir: Path, truth: Truth) -> None:
     assert truth.reference_dates == {"2026Q2": "2026-06-30", "2026Q3": "2026-09-30"}
     for q in truth.quarters:
         names = sorted(p.name for p in (demo_dir / q).iterdir())
-        assert sum(n.startswith("hukou_") and n.endswith(".csv") for n in names) == 12
+        hukou = [n for n in names if n.startswith(("hukou_", "户籍_")) and n.endswith(".csv")]
+        assert len(hukou) == 12
+        assert sum(n.startswith("户籍_") for n in hukou) == 1  # named in Chinese (issue 10)
         assert "xueji.xlsx" in names and "work.csv" in names and "incapacity.parquet" in names
     assert (demo_dir / "2026Q2" / "register.xlsx").exists()
     assert (demo_dir / "2026Q3" / "register.csv").exists()
@@ -166,6 +168,8 @@ def test_household_numbers_valid(tables: dict[str, list[Table]], truth: Truth) -
             continue
         for rec in sheets[0].records("hukou"):
             raw = rec["id_number"]
+            if not raw.strip():
+                continue  # the line of only spaces planted in one township's file
             number = normalise_id(raw, rec["birth_date"])
             if number != raw:
                 noise["any"] += 1
@@ -178,9 +182,11 @@ def test_household_numbers_valid(tables: dict[str, list[Table]], truth: Truth) -
             assert valid_id(number), (rel, raw)
             for col in ("father_id_number", "mother_id_number"):
                 if rec[col]:
-                    assert valid_id(rec[col]), (rel, col)
+                    assert valid_id(normalise_id(rec[col], "") or ""), (rel, col)
     assert noise["any"] > 20
-    assert 0 < noise["excel"] + noise["trail000"] <= 6
+    # three elders beyond repair, four planted issue-10 numbers, a few background
+    # children and parents whose school roll or children's columns hold them intact
+    assert 7 <= noise["excel"] + noise["trail000"] <= 40
 
 
 def test_date_formats_mixed(tables: dict[str, list[Table]], truth: Truth) -> None:
@@ -307,6 +313,7 @@ def test_truth_leaks_nothing_the_files_lack(truth: Truth) -> None:
             "kind",
             "old",
             "new",
+            "source",
         }
 
 

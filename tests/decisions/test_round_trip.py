@@ -107,7 +107,13 @@ def test_decisions_round_trip_through_excel_and_two_quarters(county, tmp_path, c
     schooled = _one(review, "not_in_school")
     schooled_person = conflicts.loc[schooled["conflict_id"], "person_id"]
     assert schooled_person in on_register
-    flag = _one(review, "school_flag_disagrees")
+    flag = _one(  # about another child than the ones decided above
+        review,
+        "school_flag_disagrees",
+        conflict_id=lambda c: (
+            conflicts.loc[c, "person_id"] not in (unknown_person, schooled_person)
+        ),
+    )
     other_pair = review[
         (review["kind"] == "dual_hukou") & (review["conflict_id"] != pair["conflict_id"])
     ].iloc[0]

@@ -11,10 +11,10 @@ import duckdb
 import pytest
 
 from liushou.data.generator import DemoSpec, generate_demo
-from liushou.errors import ConfigError
+from liushou.errors import ConfigError, InputError
 from liushou.expectations.config import ExpectationsConfig
 from liushou.expectations.frames import FrameContext
-from liushou.expectations.gate import Gate, GateError
+from liushou.expectations.gate import Gate, GateError, PipelineContradictionError
 from liushou.expectations.suites import SUITES, all_keys
 from liushou.quarters import Quarter
 from liushou.rules.age import register_age_macros
@@ -143,7 +143,9 @@ def test_severity_from_config_turns_a_block_into_a_warning_or_off(con):
 def test_implausible_dates_sex_and_codes_warn(con):
     con.execute(f"""
         UPDATE {STAGE}.canon_xueji SET birth_date = DATE '2027-01-01'
-        WHERE row_number % 20 = 0;  -- 5% of pupils born after R
+        WHERE row_number % 20 = 0;  -- 5% of pupils born after R (no age at all)
+        UPDATE {STAGE}.canon_xueji SET birth_date = DATE '2025-06-01'
+        WHERE row_number % 20 = 1;  -- 5% of pupils aged 1: too young for a school
         UPDATE {STAGE}.canon_hukou SET sex = NULL, sex_raw = '未知'
         WHERE row_number % 10 = 0;  -- 10% of sexes outside 男/女
         UPDATE {STAGE}.canon_hukou SET county_code = '339999'
@@ -236,10 +238,14 @@ def test_landing_division_codes_are_checked_when_a_table_is_given(con):
     ],
 )
 def test_published_table_defects_block(con, defect, key):
+    """A published table the pipeline got wrong is its own defect, not the bureau's bad
+    input: not an InputError (exit 3, not 2), and the message says so."""
     con.execute(defect)
-    with pytest.raises(GateError) as err:
+    with pytest.raises(PipelineContradictionError) as err:
         _gate().validate(con, "published")
     assert key in str(err.value)
+    assert not isinstance(err.value, InputError)
+    assert "contradicts itself" in str(err.value) and "not of the extracts" in str(err.value)
     assert not ID_LIKE.search(str(err.value))
 
 
@@ -254,7 +260,9 @@ def test_data_docs_name_no_person(con, tmp_path):
     pages = [p.read_text(encoding="utf-8") for p in (tmp_path / "docs").rglob("*.html")]
     assert index.is_file() and len(pages) > len(PUBLISHED)
     text = "\n".join(pages)
-    assert "source.hukou.sex_domain" in text and "不详" in text
+    assert "source.hukou.sex_domain" in text
+    assert re.search(r"hukou\S*\.csv row \d+", text)  # where, by file and row
+    assert "不详" not in text  # never what: not even a failing value
     people = con.sql(f"""
         SELECT id_number, name FROM {STAGE}.canon_hukou
         UNION SELECT id_number, name FROM {STAGE}.canon_xueji
@@ -266,6 +274,48 @@ def test_data_docs_name_no_person(con, tmp_path):
     assert ids and names
     assert not [i for i in ids if i in text]
     assert not [n for n in names if n in text]
+
+
+def test_data_docs_are_static_pages_with_nothing_from_elsewhere(con, tmp_path):
+    """Offline (a bureau's network) and under the portal's CSP the pages must work as
+    written: no script, no URL leaving the folder; a refused run's docs say why."""
+    con.execute(f"""
+        UPDATE {STAGE}.canon_xueji
+        SET id_status = 'bad_checksum', id_valid = false, student_number_id_valid = false
+        WHERE row_number % 4 = 0
+    """)
+    con.execute(
+        f"UPDATE {STAGE}.canon_hukou SET sex = NULL, sex_raw = '未知' WHERE row_number % 10 = 0"
+    )
+    gate = _gate()
+    with pytest.raises(GateError):
+        gate.validate(con, "sources")
+    index = gate.write_docs(tmp_path / "docs")
+    files = {p.name: p.read_text(encoding="utf-8") for p in (tmp_path / "docs").iterdir()}
+    text = "\n".join(files.values())
+    assert "<script" not in text.lower() and not re.search(r"(?i)https?:|//[a-z]", text)
+    for page, html in files.items():
+        for target in re.findall(r'(?:href|src)="([^"#]*)', html):
+            assert target == "" or target in files, f"{page} links {target}"
+    assert 'href="style.css"' in files["index.html"] and "style.css" in files
+    outcomes = {o.key: o for o in gate.outcomes()}
+    for key, outcome in outcomes.items():
+        page = files[f"{outcome.suite}.html"]
+        assert f'href="{outcome.suite}.html"' in files["index.html"]
+        row = re.search(rf'<tr id="{re.escape(key)}".*?</tr>', page, re.S)
+        assert row, key
+        assert ("阻断" if outcome.severity == "blocking" else "警告") in row.group(0)
+        assert ("通过 passed" if outcome.success else "未通过 failed") in row.group(0)
+    blocked = outcomes["source.xueji.id_valid_rate"]
+    assert not blocked.success and blocked.severity == "blocking"
+    assert "未通过" in index.read_text(encoding="utf-8")
+    row = re.search(
+        r'<tr id="source.xueji.id_valid_rate".*?</tr>', files["source.xueji.html"], re.S
+    )
+    assert row and str(blocked.unexpected_count) in row.group(0)
+    assert re.search(r"xueji\S*\.\w+ (\[[^]]+\] )?row \d+", row.group(0))  # file, sheet, row
+    warned = outcomes["source.hukou.sex_domain"]
+    assert not warned.success and warned.severity == "warning"
 
 
 def test_gx_runs_offline(con, tmp_path, monkeypatch):

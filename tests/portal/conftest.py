@@ -91,15 +91,22 @@ class Portal:
     clock: Clock
     client_app: object
 
-    def client(self) -> TestClient:
+    def client(self, ip: str = "testclient", *, raise_errors: bool = True) -> TestClient:
+        """A browser at address ``ip``; ``raise_errors=False`` answers a server error with
+        its 500 instead of raising it in the test."""
         with warnings.catch_warnings():  # starlette would rather have httpx2: not ours to fix
             warnings.filterwarnings("ignore", message="Using `httpx` with")
             from fastapi.testclient import TestClient
 
-        return TestClient(self.client_app, follow_redirects=False)  # type: ignore[arg-type]
+        return TestClient(
+            self.client_app,  # type: ignore[arg-type]
+            follow_redirects=False,
+            client=(ip, 50000),
+            raise_server_exceptions=raise_errors,
+        )
 
-    def login(self, username: str, password: str = PASSWORD) -> TestClient:
-        client = self.client()
+    def login(self, username: str, password: str = PASSWORD, ip: str = "testclient") -> TestClient:
+        client = self.client(ip)
         response = login(client, username, password)
         assert response.status_code == 303, response.text
         return client

@@ -3,13 +3,16 @@ from where; administrators read it, nobody else."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 import pytest
 
 from liushou.portal.storage import PORTAL_FILE
 
-from .conftest import FULL_ID, Q3, csrf, login, table
+from .conftest import FULL_ID, PASSWORD, Q3, csrf, login, table
+
+UNKNOWN_NAME = re.compile(r"^\(未知账户\) [0-9a-f]{12}$")
 
 
 def test_logins_downloads_and_decisions_are_audited_and_only_admins_read_them(portal):
@@ -43,7 +46,8 @@ def test_logins_downloads_and_decisions_are_audited_and_only_admins_read_them(po
     (decision,) = [r for r in rows if r[2] == "decision"]
     assert decision[3] == f"{Q3}/{conflict}" and "resolve_conflict" in decision[4]
     assert not any(FULL_ID.search(" ".join(str(v) for v in r)) for r in rows)  # no ID numbers
-    assert ("330302********1234", "login_failed") in seen
+    unknown = [r[0] for r in rows if r[2] == "login_failed" and r[0] != "county"]
+    assert len(unknown) == 1 and UNKNOWN_NAME.match(unknown[0])  # not even masked
 
     admin = portal.login("admin")
     page = admin.get("/audit")
@@ -64,3 +68,27 @@ def test_the_audit_log_is_append_only(portal):
         pytest.raises(sqlite3.DatabaseError, match="append-only"),
     ):
         con.execute("DELETE FROM audit")
+
+
+def test_a_password_typed_into_the_name_field_is_not_recorded(portal):
+    """People type their password where the name goes: an unknown name is kept as a
+    keyed digest, the same for the same text, so repeated tries still add up."""
+    typed = "CorrectHorse-Battery9"
+    client = portal.client("192.0.2.44")
+    for _ in range(2):
+        assert login(client, typed, PASSWORD).status_code == 401
+    assert login(client, "CorrectHorse-Battery8", PASSWORD).status_code == 401
+    assert login(client, "county", "wrong password!").status_code == 401  # a known name
+    with sqlite3.connect(portal.out / PORTAL_FILE) as con:
+        audit = con.execute("SELECT * FROM audit WHERE ip = '192.0.2.44'").fetchall()
+        attempts = con.execute("SELECT * FROM login_attempts WHERE ip = '192.0.2.44'").fetchall()
+    for rows in (audit, attempts):
+        assert rows and typed not in repr(rows) and "Battery" not in repr(rows)
+    names = [r[1] for r in attempts]
+    assert UNKNOWN_NAME.match(names[0]) and names[0] == names[1] != names[2]
+    assert names[3] == "county"
+    assert [r[2] for r in audit] == [*names[:3], "county"]
+    page = portal.login("admin").get("/audit").text
+    assert names[0] in page and typed not in page
+    for path in portal.out.glob(f"{PORTAL_FILE}*"):  # the file and its WAL
+        assert typed.encode() not in path.read_bytes()

@@ -12,6 +12,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlparse
 
 import openpyxl
 import pandas as pd
@@ -138,4 +139,45 @@ def test_overview_screenshot(served, browser, tmp_path):
     target = os.environ.get("LIUSHOU_SCREENSHOT")
     if target:  # `LIUSHOU_SCREENSHOT=docs/portal-overview.png pytest …` refreshes the README's
         shutil.copyfile(path, target)
+    context.close()
+
+
+def test_data_docs_show_every_expectation_offline_with_no_script(served, browser):
+    """Bureaus' networks are offline: the pages must need nothing from elsewhere, and
+    under the portal's CSP no script of anyone's may run in them."""
+    url, out, _ = served
+    left: list[str] = []
+
+    def only_here(route) -> None:
+        if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            left.append(route.request.url)
+            route.abort()
+
+    context, page = _login(browser, url, "county")
+    context.route("**/*", only_here)
+    page.click("#nav-runs")
+    with page.expect_response(lambda r: r.url.endswith(f"/quarters/{Q3}/docs/index.html")) as got:
+        page.locator(f'tr[data-quarter="{Q3}"] a.docs-link').first.click()
+    response = got.value
+    assert response.status == 200
+    page.wait_for_selector("#verdict")
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'none'" in policy and "unsafe-inline" not in policy
+    expectations = pd.read_parquet(out / Q3 / "expectations.parquet")
+    suites = sorted(set(expectations["suite"]))
+    for suite in suites:
+        page.click(f'a[href="{suite}.html"]')
+        page.wait_for_selector("table.expectations")
+        shown = page.inner_text("table.expectations")
+        keys = expectations.loc[expectations["suite"] == suite, "key"]
+        assert all(key in shown for key in keys), suite
+        assert page.locator("script").count() == 0
+        assert page.evaluate("document.scripts.length") == 0
+        border = page.evaluate("getComputedStyle(document.querySelector('table')).borderCollapse")
+        assert border == "collapse"  # the local stylesheet applies under the CSP
+        page.go_back()
+    assert page.locator("script").count() == 0 and len(suites) > 5
+    assert left == []
     context.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
 from http.cookies import SimpleCookie
 
 from liushou.decisions.store import DECISIONS_FILE, DecisionStore
@@ -10,8 +11,9 @@ from liushou.portal.accounts import AccountStore
 from liushou.portal.app import create_app
 from liushou.portal.guards import LOGIN_COOKIE, SESSION_COOKIE
 from liushou.portal.storage import PORTAL_FILE, PortalDB
+from liushou.portal.throttle import LoginThrottle
 
-from .conftest import PASSWORD, Q3, Portal, csrf, login, table
+from .conftest import PASSWORD, Q3, Clock, Portal, csrf, login, table
 
 
 def _account(portal: Portal, name: str, role: str = "county") -> None:
@@ -87,25 +89,60 @@ def test_pages_carry_security_headers(portal):
     assert portal.client().get("/openapi.json").status_code == 404
 
 
-def test_five_failures_lock_the_username_for_fifteen_minutes(portal):
+def test_five_failures_make_that_client_wait_a_minute_doubling_after_each_failure(portal):
     _account(portal, "throttled")
-    client = portal.client()
+    client = portal.client("10.0.0.7")
     for i in range(5):
         if i:
             portal.clock.advance(seconds=30)
         assert login(client, "throttled", "wrong password!").status_code == 401
-    portal.clock.advance(seconds=30)
-    locked = login(client, "throttled", PASSWORD)  # the right password, but locked
-    assert locked.status_code == 429 and "锁定" in locked.text
-    portal.clock.advance(minutes=13, seconds=30)  # 14 minutes after the fifth failure
+    locked = login(client, "throttled", PASSWORD)  # the right password, but too soon
+    assert locked.status_code == 429 and "后再试" in locked.text
+    assert 0 < int(locked.headers["retry-after"]) <= 60
+    portal.clock.advance(seconds=50)
     assert login(client, "throttled", PASSWORD).status_code == 429  # tries do not extend it
-    portal.clock.advance(minutes=1, seconds=5)
-    assert login(client, "throttled", PASSWORD).status_code == 303  # unlocked
-    # a success starts the count afresh: four more failures do not lock
-    client = portal.client()
+    portal.clock.advance(seconds=11)  # a minute after the fifth failure
+    assert login(client, "throttled", "wrong password!").status_code == 401  # the sixth
+    for wait in (2, 4):  # minutes: the wait doubles with each further failure
+        portal.clock.advance(minutes=wait, seconds=-2)
+        assert login(client, "throttled", PASSWORD).status_code == 429
+        portal.clock.advance(seconds=3)
+        assert login(client, "throttled", "wrong password!").status_code == 401
+    portal.clock.advance(minutes=8, seconds=1)
+    assert login(client, "throttled", PASSWORD).status_code == 303
+    # a success clears that client's record: four more failures make it wait for nothing
+    client = portal.client("10.0.0.7")
     for _ in range(4):
         assert login(client, "throttled", "wrong password!").status_code == 401
     assert login(client, "throttled", PASSWORD).status_code == 303
+
+
+def test_failures_from_one_client_do_not_lock_the_account_for_the_others(portal):
+    """Anyone can fail on purpose: the bureau's own staff must still get in."""
+    _account(portal, "bureau")
+    attacker = portal.client("203.0.113.9")
+    for _ in range(8):
+        login(attacker, "bureau", "guessing the password")
+    assert login(attacker, "bureau", PASSWORD).status_code == 429
+    assert login(portal.client("10.1.2.3"), "bureau", PASSWORD).status_code == 303
+    assert login(attacker, "bureau", PASSWORD).status_code == 429  # still waiting
+
+
+def test_the_wait_is_capped_and_a_quiet_client_starts_afresh(tmp_path):
+    clock = Clock()
+    throttle = LoginThrottle(PortalDB(tmp_path / PORTAL_FILE), clock)
+    waits = []
+    for _ in range(14):
+        throttle.record("someone", "10.0.0.1", "failed")
+        until = throttle.locked_until("someone", "10.0.0.1")
+        waits.append(until - clock.now if until else timedelta(0))
+        clock.now = until or clock.now + timedelta(seconds=10)
+    minutes = [w / timedelta(minutes=1) for w in waits]
+    assert minutes == [0, 0, 0, 0, 1, 2, 4, 8, 16, 32, 60, 60, 60, 60]
+    assert throttle.locked_until("someone", "10.0.0.2") is None  # another client
+    clock.advance(minutes=16)  # left alone for longer than the window after the wait
+    throttle.record("someone", "10.0.0.1", "failed")
+    assert throttle.locked_until("someone", "10.0.0.1") is None
 
 
 def test_unknown_usernames_are_throttled_alike(portal):

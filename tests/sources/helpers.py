@@ -10,6 +10,7 @@ import openpyxl
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import xlwt
 from stdnum.cn import ric
 
 COUNTY = "330302"
@@ -133,6 +134,34 @@ def write_merged_xlsx(path: Path, rows: list[list[Any]], merges: list[str]) -> P
         sheet.merge_cells(cells)
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
+    return path
+
+
+def write_xls(
+    path: Path,
+    sheets: dict[str, list[list[Any]]],
+    merges: dict[str, list[tuple[int, int, int, int]]] | None = None,
+) -> Path:
+    """An old-format (BIFF8) workbook, as Excel 97–2003 saves it: one sheet per entry;
+    a ``date`` becomes a date cell, a float a number cell; ``merges`` gives a sheet's
+    merged ranges as (first row, last row, first column, last column), from 0, the value
+    kept in the top-left cell only, as Excel keeps it."""
+    book = xlwt.Workbook(encoding="utf-8")
+    dated = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+    for title, rows in sheets.items():
+        sheet = book.add_sheet(title)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if value is None:
+                    continue
+                if isinstance(value, date):
+                    sheet.write(r, c, value, dated)
+                else:
+                    sheet.write(r, c, value)
+        for r1, r2, c1, c2 in (merges or {}).get(title, []):
+            sheet.merge(r1, r2, c1, c2)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(str(path))
     return path
 
 

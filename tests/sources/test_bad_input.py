@@ -8,6 +8,7 @@ outcome is exact: the exception and what its message names, or the quarantine ro
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,12 +20,19 @@ import pytest
 
 from liushou.errors import InputError
 from liushou.quarters import Quarter
-from liushou.sources.canonical import REPEATED_HEADER, UNDECODABLE
+from liushou.sources.canonical import REPEATED_HEADER, UNDECODABLE, born_after_reason
 from liushou.sources.config import SourcesConfig
-from liushou.sources.errors import MissingColumnError, QuarantineLimitError, SourceFileError
+from liushou.sources.errors import (
+    MissingColumnError,
+    MissingSystemError,
+    QuarantineLimitError,
+    SourceFileError,
+)
 from liushou.sources.load import load_landing
+from liushou.sources.readers import UNREAD_SUBFOLDER
 from tests.sources.helpers import (
     HUKOU_HEADER,
+    WORK_HEADER,
     XUEJI_HEADER,
     csv_bytes,
     hukou_row,
@@ -34,6 +42,7 @@ from tests.sources.helpers import (
     write_bytes,
     write_csv,
     write_merged_xlsx,
+    write_xls,
     write_xlsx,
     xueji_row,
 )
@@ -43,6 +52,8 @@ SCHEMA = "stage"
 BOM = b"\xef\xbb\xbf"
 NO_NAME = "姓名为空 / name missing"
 BAD_BIRTH = "出生日期无法识别 / unparseable birth date"
+EXCEL_ID = "身份号码被 Excel 改成科学计数法、后几位已丢失 / ID number truncated by Excel"
+BORN_AFTER_R = born_after_reason(QUARTER.reference_date)
 DEFAULTS = SourcesConfig()
 
 Accounting = dict[tuple[str, str | None], tuple[str | None, int, int, int]]
@@ -72,6 +83,8 @@ class Goes:
     empty: tuple[str, ...] = ()
     queries: tuple[tuple[str, list[tuple[object, ...]]], ...] = ()
     """SQL (``{s}`` is the schema) and the rows it must return."""
+    unread: tuple[tuple[str, str], ...] = ()
+    """Every row of ``unread_files`` (file, reason), by file."""
 
 
 @dataclass(frozen=True)
@@ -262,6 +275,104 @@ def garbage_30_percent(folder: Path) -> None:
     # 3 of 10 rows unusable: names missing in file rows 3 and 7, a junk date in row 10
     rows = hukou_rows(10, r3={"姓名": ""}, r7={"姓名": " "}, r10={"出生日期": "2015-13-45"})
     write_csv(folder / "hukou.csv", HUKOU_HEADER, rows, "gb18030")
+
+
+def hukou_named_in_chinese(folder: Path) -> None:
+    # a township's household file named in Chinese (the name once meant: not read at all)
+    write_csv(folder / "户籍_城关镇.csv", HUKOU_HEADER, hukou_rows(3), "gb18030")
+
+
+def hukou_named_by_nothing(folder: Path) -> None:
+    # a township's household file whose name says nothing; its header says hukou
+    write_csv(folder / "城关镇.csv", HUKOU_HEADER, hukou_rows(2), "gb18030")
+
+
+def hukou_old_excel(folder: Path) -> None:
+    # the household extract saved as Excel 97-2003 (.xls): a title row, a date cell, and
+    # in file row 4 an ID typed into a number cell, of which Excel keeps 15 digits
+    (folder / "hukou.csv").unlink()
+    dated: list[Any] = [*hukou_row()]
+    dated[3] = date(2015, 3, 7)
+    typed: list[Any] = [*hukou_row("2014-05-09", seq=127)]
+    typed[0] = float(typed[0])
+    rows = [["2026年第三季度户籍信息"], HUKOU_HEADER, dated, typed]
+    write_xls(folder / "户籍_城关镇.xls", {"城关镇": rows})
+
+
+def tsv_txt_and_xlsm(folder: Path) -> None:
+    # the school roll as tab-separated text, the work spells as a .txt, the register as
+    # a macro-enabled workbook
+    (folder / "xueji.csv").unlink()
+    (folder / "work.csv").unlink()
+    write_csv(folder / "学籍.tsv", XUEJI_HEADER, [xueji_row()], delimiter="\t")
+    write_csv(folder / "外出人员.txt", WORK_HEADER, [work_row()], "gb18030")
+    register = ["儿童公民身份号码", "儿童姓名", "出生日期"]
+    write_xlsx(
+        folder / "名册.xlsm", {"名册": [register, [make_id("2015-03-07"), "王芳", "2015-03-07"]]}
+    )
+
+
+def files_not_read(folder: Path) -> None:
+    # beside the data: a Word note, a text note, an archive, a WPS sheet, an old folder,
+    # a file whose header fits two systems equally, an Office lock file and a hidden file
+    (folder / "说明.docx").write_bytes(b"PK\x03\x04")
+    write_bytes(folder / "说明.txt", "本文件夹为第三季度数据，请勿改动\n".encode())
+    (folder / "资料.zip").write_bytes(b"PK\x03\x04")
+    (folder / "模板.et").write_bytes(b"x")
+    write_csv(folder / "旧数据" / "hukou.csv", HUKOU_HEADER, hukou_rows(2))
+    tie = ["公民身份号码", "务工地区划代码", "外出日期", "原因", "认定日期"]
+    write_csv(folder / "核对.csv", tie, [[make_id("1985-06-01", 111), "4403", "", "", ""]])
+    (folder / "~$hukou.xlsx").write_bytes(b"x")
+    (folder / ".DS_Store").write_bytes(b"x")
+
+
+def work_file_misnamed(folder: Path) -> None:
+    # the work spells saved as PDF, and again as a web page under .xls: nothing to read
+    (folder / "work.csv").unlink()
+    (folder / "外出务工.pdf").write_bytes(b"%PDF-1.4")
+    (folder / "导出.xls").write_bytes(b"<html><body><table></table></body></html>")
+
+
+ADDRESS_HEADER = [*HUKOU_HEADER, "户籍地址"]
+RAGGED_LINES = [
+    ",".join(ADDRESS_HEADER),
+    ",".join(hukou_row(seq=101)) + ',"温州市鹿城区\n五马街道"',  # row 2: a quoted line break
+    ",".join(hukou_row(seq=103)) + ",温州市,鹿城区",  # row 3: an unquoted comma (10 fields)
+    "  \t ",  # row 4: only white space, a blank line
+    ",".join(hukou_row(seq=105)) + ',"解放街道\n1号"',  # row 5: a quoted line break
+    ",".join(hukou_row(seq=107)[:6]),  # row 6: cut short (6 fields)
+    ",".join(hukou_row(seq=109)) + ",鹿城区",  # row 7
+]
+
+
+def ragged_lines(folder: Path) -> None:
+    # see RAGGED_LINES: two broken lines among five, quoted line breaks before and after
+    write_bytes(folder / "hukou.csv", ("\r\n".join(RAGGED_LINES) + "\r\n").encode("gb18030"))
+
+
+def wrong_delimiter(folder: Path) -> None:
+    # the body written with semicolons under a comma header: every line has one field
+    rows = [";".join(r) for r in hukou_rows(4)]
+    write_bytes(folder / "hukou.csv", "\n".join([",".join(HUKOU_HEADER), *rows]).encode())
+
+
+def born_after_reference_date(folder: Path) -> None:
+    # 2062 typed for 2026: a household child (file row 3), a pupil (row 2) and a child on
+    # the civil register (row 2), each born after R = 2026-09-30; five clean rows beside
+    hukou = hukou_rows(6, r3={"出生日期": "2062-03-07"})
+    write_csv(folder / "hukou.csv", HUKOU_HEADER, hukou, "gb18030")
+    xueji = [xueji_row(birth="2062-01-05"), *(xueji_row(seq=101 + 2 * i) for i in range(5))]
+    write_csv(folder / "xueji.csv", XUEJI_HEADER, xueji)
+    register = ["儿童公民身份号码", "儿童姓名", "出生日期"]
+    rows = [
+        [make_id("2015-03-07", 131), "李娜", "20621107"],
+        *([make_id("2015-03-07", 133 + 2 * i), "李娜", "2015-03-07"] for i in range(5)),
+    ]
+    write_csv(folder / "register.csv", register, rows)
+
+
+def ragged_raw(line: str) -> str:
+    return json.dumps({"原始行": line}, ensure_ascii=False, separators=(",", ":"))
 
 
 CASES = [
@@ -561,6 +672,193 @@ CASES = [
         ),
         id="garbage-30-percent-stops",
     ),
+    pytest.param(
+        Case(
+            hukou_named_in_chinese,
+            Goes(
+                accounting={
+                    ("hukou.csv", None): ("gb18030", 1, 1, 0),
+                    ("户籍_城关镇.csv", None): ("gb18030", 3, 3, 0),
+                },
+            ),
+        ),
+        id="file-named-in-chinese-is-read",
+    ),
+    pytest.param(
+        Case(
+            hukou_named_by_nothing,
+            Goes(
+                accounting={("城关镇.csv", None): ("gb18030", 2, 2, 0)},
+                warnings=("城关镇.csv: read as hukou (户籍 (公安)), recognised by its header",),
+            ),
+        ),
+        id="file-recognised-by-its-header",
+    ),
+    pytest.param(
+        Case(
+            hukou_old_excel,
+            Goes(
+                accounting={("户籍_城关镇.xls", "城关镇"): (None, 2, 2, 0)},
+                queries=(
+                    (
+                        "SELECT row_number, birth_date_raw, id_raw, id_status, id_fixes "
+                        "FROM {s}.canon_hukou",
+                        [
+                            (3, "2015-03-07", make_id("2015-03-07"), "valid", None),
+                            (4, "2014-05-09", "330302201405091000", "bad_checksum", "trailing_000"),
+                        ],
+                    ),
+                ),
+            ),
+        ),
+        id="old-excel-xls-is-read",
+    ),
+    pytest.param(
+        Case(
+            tsv_txt_and_xlsm,
+            Goes(
+                accounting={
+                    ("学籍.tsv", None): ("utf-8", 1, 1, 0),
+                    ("外出人员.txt", None): ("gb18030", 1, 1, 0),
+                    ("名册.xlsm", "名册"): (None, 1, 1, 0),
+                },
+                warnings=("外出人员.txt: read as work",),
+            ),
+        ),
+        id="tsv-txt-and-xlsm-are-read",
+    ),
+    pytest.param(
+        Case(
+            files_not_read,
+            Goes(
+                warnings=(
+                    ".DS_Store: skipped, a hidden or system file (not data)",
+                    "~$hukou.xlsx: skipped, an Office lock file (not data)",
+                ),
+                unread=(
+                    ("旧数据/", UNREAD_SUBFOLDER),
+                    (
+                        "核对.csv",
+                        "表头同时符合 incapacity、work，无法判断 / the header fits incapacity "
+                        "and work equally: name the file after its system (hukou*, 户籍* …)",
+                    ),
+                    (
+                        "模板.et",
+                        "不是可读取的文件类型（.et）/ not a file type the pipeline reads (.et): "
+                        "save a data file as .csv, .tsv, .txt, .xlsx, .xlsm, .xls, .parquet",
+                    ),
+                    (
+                        "说明.docx",
+                        "不是可读取的文件类型（.docx）/ not a file type the pipeline reads "
+                        "(.docx): save a data file as .csv, .tsv, .txt, .xlsx, .xlsm, .xls, "
+                        ".parquet",
+                    ),
+                    (
+                        "说明.txt",
+                        "表头不含任何数据源的全部必需列 / the header maps no system's required "
+                        "columns (not a data file?)",
+                    ),
+                    (
+                        "资料.zip",
+                        "不是可读取的文件类型（.zip）/ not a file type the pipeline reads (.zip): "
+                        "save a data file as .csv, .tsv, .txt, .xlsx, .xlsm, .xls, .parquet",
+                    ),
+                ),
+            ),
+        ),
+        id="files-not-read-are-listed",
+    ),
+    pytest.param(
+        Case(
+            work_file_misnamed,
+            Stops(
+                MissingSystemError,
+                "2026Q3",
+                (
+                    "required system work (外出务工信息) has no file",
+                    "work* or 务工* or 外出*",
+                    "Files not read: 外出务工.pdf (不是可读取的文件类型（.pdf）",
+                    "导出.xls (文件无法打开 / the file cannot be read: not a readable workbook: "
+                    "it is a web page",
+                ),
+            ),
+        ),
+        id="required-system-absent-names-the-files-not-read",
+    ),
+    pytest.param(
+        Case(
+            ragged_lines,
+            Goes(
+                quarantine=(
+                    (
+                        "hukou.csv",
+                        3,
+                        "row",
+                        "字段数与表头不符（应为 9，实为 10）/ the line has 10 fields, the "
+                        "header 9 (a comma inside a value?)",
+                    ),
+                    (
+                        "hukou.csv",
+                        6,
+                        "row",
+                        "字段数与表头不符（应为 9，实为 6）/ the line has 6 fields, the header 9 "
+                        "(values missing, or a line broken in two?)",
+                    ),
+                ),
+                accounting={("hukou.csv", None): ("gb18030", 5, 3, 2)},
+                queries=(
+                    (
+                        "SELECT row_number, division_name FROM {s}.canon_hukou",
+                        [(2, "温州市鹿城区 五马街道"), (5, "解放街道 1号"), (7, "鹿城区")],
+                    ),
+                    (
+                        "SELECT row_number, raw FROM {s}.quarantine",
+                        [(3, ragged_raw(RAGGED_LINES[2])), (6, ragged_raw(RAGGED_LINES[5]))],
+                    ),
+                    (
+                        'SELECT row_number::INTEGER, "原始行" FROM {s}.raw_hukou '
+                        'WHERE "原始行" IS NOT NULL',
+                        [(3, RAGGED_LINES[2]), (6, RAGGED_LINES[5])],
+                    ),
+                ),
+            ),
+            SourcesConfig(max_quarantine_share=0.5),  # 2 of 5 lines: the share is not judged
+        ),
+        id="ragged-lines-quarantined-the-rest-read",
+    ),
+    pytest.param(
+        Case(
+            wrong_delimiter,
+            Stops(
+                SourceFileError,
+                "hukou.csv",
+                (
+                    "4 of 4 lines (100%, more than sources.max_ragged_share 50%)",
+                    "the header's 8 fields (the first, row 2, has 1)",
+                    "is its delimiter not the header's comma?",
+                ),
+            ),
+        ),
+        id="most-lines-ragged-stops",
+    ),
+    pytest.param(
+        Case(
+            born_after_reference_date,
+            Goes(
+                quarantine=(
+                    ("hukou.csv", 3, "birth_date", BORN_AFTER_R),
+                    ("register.csv", 2, "birth_date", BORN_AFTER_R),
+                    ("xueji.csv", 2, "birth_date", BORN_AFTER_R),
+                ),
+                accounting={
+                    ("hukou.csv", None): ("gb18030", 6, 5, 1),
+                    ("xueji.csv", None): ("utf-8", 6, 5, 1),
+                    ("register.csv", None): ("utf-8", 6, 5, 1),
+                },
+            ),
+        ),
+        id="birth-after-reference-date-quarantined",
+    ),
 ]
 
 
@@ -574,7 +872,8 @@ def test_broken_extract(tmp_path: Path, case: Case) -> None:
         with pytest.raises(expect.error) as caught:
             load_landing(con, landing, QUARTER, SCHEMA, case.config)
         error = caught.value
-        assert (error.file, error.field, error.quarter) == (expect.file, expect.field, "2026Q3")
+        assert Path(error.file or "").name == expect.file
+        assert (error.field, error.quarter) == (expect.field, "2026Q3")
         for text in expect.says:
             assert text in str(error)
         if expect.quarantine is not None:
@@ -595,6 +894,8 @@ def test_broken_extract(tmp_path: Path, case: Case) -> None:
     assert report.empty == list(expect.empty)
     for sql, rows in expect.queries:
         assert con.sql(sql.format(s=SCHEMA)).fetchall() == rows, sql
+    unread = con.sql(f"SELECT file, reason FROM {SCHEMA}.unread_files ORDER BY file")
+    assert unread.fetchall() == list(expect.unread)
 
 
 def quarantine(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, str, str]]:

@@ -17,7 +17,14 @@ from liushou.sources.errors import (
     SourceFileError,
 )
 from liushou.sources.load import load_landing, read_divisions
-from liushou.sources.schema import CANONICAL, FILE_ACCOUNTING, LANDING_DIVISIONS, QUARANTINE
+from liushou.sources.readers import UNREAD_SUBFOLDER
+from liushou.sources.schema import (
+    CANONICAL,
+    FILE_ACCOUNTING,
+    LANDING_DIVISIONS,
+    QUARANTINE,
+    UNREAD_FILES,
+)
 from tests.sources.helpers import (
     HUKOU_HEADER,
     XUEJI_HEADER,
@@ -51,6 +58,8 @@ def test_tables_have_the_schema_types(tmp_path):
     assert columns(con, "quarantine") == QUARANTINE
     assert columns(con, "file_accounting") == FILE_ACCOUNTING
     assert columns(con, "landing_divisions") == LANDING_DIVISIONS
+    assert columns(con, "unread_files") == UNREAD_FILES
+    assert con.sql(f"SELECT count(*) FROM {SCHEMA}.unread_files").fetchall() == [(0,)]
     raw = columns(con, "raw_hukou")
     assert set(raw.values()) == {"VARCHAR"}
     assert list(raw)[:4] == ["file", "sheet", "row_number", "id_number"]
@@ -72,7 +81,7 @@ def test_accounting_identity_and_quarantine_reasons(tmp_path):
         hukou_row(),
         hukou_row(seq=125, **{"姓名": ""}),  # no name
         hukou_row(seq=127, **{"出生日期": "2015-02-30"}),  # impossible date
-        hukou_row(seq=129, **{"公民身份号码": "3.30302E+17"}),  # truncated by Excel
+        hukou_row(seq=129, **{"公民身份号码": ""}),  # no number at all
     ]
     landing = minimal_landing(tmp_path, hukou=hukou)
     write_csv(landing / "2026Q3" / "hukou_2.csv", HUKOU_HEADER, [hukou_row(seq=131)])
@@ -197,13 +206,45 @@ def test_header_only_file_is_named_empty(tmp_path):
     assert con.sql(f"SELECT count(*) FROM {SCHEMA}.canon_register").fetchall() == [(0,)]
 
 
-def test_stray_files_are_warned_about(tmp_path):
+def test_stray_files_are_listed_as_not_read_and_artefacts_warned_about(tmp_path):
     landing = minimal_landing(tmp_path)
-    (landing / "2026Q3" / "说明.docx").write_bytes(b"x")
-    (landing / "2026Q3" / "~$hukou.xlsx").write_bytes(b"x")  # Office lock file: ignored
-    _, report = load(landing)
-    assert len(report.warnings) == 1
-    assert "说明.docx" in report.warnings[0]
+    folder = landing / "2026Q3"
+    (folder / "说明.docx").write_bytes(b"x")  # not data: listed as not read
+    (folder / "旧数据").mkdir()  # a sub-folder: listed as not read
+    write_csv(folder / "旧数据" / "hukou.csv", HUKOU_HEADER, [hukou_row()])
+    (folder / "~$hukou.xlsx").write_bytes(b"x")  # Office lock file: a warning
+    (folder / ".DS_Store").write_bytes(b"x")  # hidden file: a warning
+    con, report = load(landing)
+    assert [(u.file, u.reason) for u in report.unread] == [
+        ("旧数据/", UNREAD_SUBFOLDER),
+        (
+            "说明.docx",
+            "不是可读取的文件类型（.docx）/ not a file type the pipeline reads (.docx): save a "
+            "data file as .csv, .tsv, .txt, .xlsx, .xlsm, .xls, .parquet",
+        ),
+    ]
+    assert con.sql(f"SELECT file FROM {SCHEMA}.unread_files").fetchall() == [
+        ("旧数据/",),
+        ("说明.docx",),
+    ]
+    assert report.warnings == [
+        ".DS_Store: skipped, a hidden or system file (not data)",
+        "~$hukou.xlsx: skipped, an Office lock file (not data)",
+    ]
+
+
+def test_missing_required_system_lists_the_files_not_read(tmp_path):
+    landing = minimal_landing(tmp_path)
+    folder = landing / "2026Q3"
+    (folder / "work.csv").rename(folder / "work.csv.bak")  # renamed: not read
+    with pytest.raises(MissingSystemError) as caught:
+        load(landing)
+    message = str(caught.value)
+    assert "required system work (外出务工信息)" in message
+    assert (
+        "work* or 务工* or 外出*" in message and "公民身份号码, 务工地区划代码, 外出日期" in message
+    )
+    assert "Files not read: work.csv.bak (不是可读取的文件类型（.bak）" in message
 
 
 def test_reload_replaces_tables(tmp_path):

@@ -10,14 +10,26 @@ import pytest
 
 from liushou.sources.contract import SPECS
 from liushou.sources.errors import MissingColumnError, SourceFileError
-from liushou.sources.readers import find_files, map_headers, read_file
+from liushou.sources.readers import (
+    RAW_LINE,
+    RAW_LINE_FAULT,
+    UNREAD_EMPTY,
+    find_files,
+    map_headers,
+    read_file,
+    recognise,
+)
 from tests.sources.helpers import (
     HUKOU_HEADER,
+    WORK_HEADER,
     XUEJI_HEADER,
     hukou_row,
     make_id,
+    work_row,
+    write_bytes,
     write_csv,
     write_parquet,
+    write_xls,
     write_xlsx,
     xueji_row,
 )
@@ -95,13 +107,68 @@ def test_quoted_values_with_delimiters_and_newlines(tmp_path):
     assert part.frame["division_name"].iloc[0] == "温州市,鹿城区\n五马街道"
 
 
-def test_line_with_wrong_number_of_fields_stops(tmp_path):
+def test_ragged_lines_are_kept_with_their_text_and_every_row_number_stays_right(tmp_path):
     path = tmp_path / "hukou.csv"
-    lines = [",".join(HUKOU_HEADER), ",".join(hukou_row()), "1,2,3"]  # a broken line
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    header = [*HUKOU_HEADER, "户籍地址"]
+    lines = [
+        ",".join(header),
+        ",".join(hukou_row(seq=101)) + ',"温州市\n鹿城区"',  # row 2: a quoted line break
+        ",".join(hukou_row(seq=103)) + ",温州市,鹿城区",  # row 3: an unquoted comma, 10 fields
+        "   ",  # row 4: only spaces, a blank line
+        ",".join(hukou_row(seq=105)) + ',"五马\n街道"',  # row 5: another quoted line break
+        ",".join(hukou_row(seq=107)[:5]),  # row 6: 5 fields
+        "",  # row 7: empty
+        ",".join(hukou_row(seq=109)) + ",x",  # row 8
+    ]
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    (part,) = read(path)
+    frame = part.frame
+    assert frame["row_number"].tolist() == [2, 3, 5, 6, 8]
+    assert frame["division_name"].tolist()[::2] == ["温州市\n鹿城区", "五马\n街道", "x"]
+    assert frame[RAW_LINE].tolist()[1::2] == [lines[2], lines[5]]
+    assert frame[RAW_LINE_FAULT].tolist()[1::2] == [
+        "字段数与表头不符（应为 9，实为 10）/ the line has 10 fields, the header 9 "
+        "(a comma inside a value?)",
+        "字段数与表头不符（应为 9，实为 5）/ the line has 5 fields, the header 9 "
+        "(values missing, or a line broken in two?)",
+    ]
+    assert frame.loc[[1, 3], "name"].isna().all()  # which value is which is unknowable
+    assert frame.loc[[0, 2, 4], RAW_LINE].isna().all()
+    assert all(isinstance(t, pd.StringDtype) for t in frame.drop(columns="row_number").dtypes)
+
+
+def test_a_file_most_of_whose_lines_are_ragged_stops_naming_the_delimiter(tmp_path):
+    rows = [";".join(hukou_row(seq=101 + 2 * i)) for i in range(3)]  # semicolons under commas
+    path = tmp_path / "hukou.csv"
+    path.write_text("\n".join([",".join(HUKOU_HEADER), *rows, ",".join(hukou_row())]) + "\n")
     with pytest.raises(SourceFileError, match=r"hukou\.csv") as caught:
         read(path)
-    assert "1,2,3" not in str(caught.value)
+    message = str(caught.value)
+    assert "3 of 4 lines (75%, more than sources.max_ragged_share 50%)" in message
+    assert "the first, row 2, has 1" in message and "the header's comma" in message
+    assert make_id("2015-03-07", 101) not in message  # no line in the message
+
+
+def test_max_ragged_share_zero_stops_at_one_ragged_line(tmp_path):
+    lines = [",".join(HUKOU_HEADER), ",".join(hukou_row()), "1,2,3"]
+    path = tmp_path / "hukou.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(SourceFileError, match="1 of 2 lines"):
+        read_file(path, HUKOU, tmp_path, ENCODINGS, max_ragged_share=0.0)
+
+
+def test_quoted_line_breaks_across_arrow_blocks(tmp_path):
+    """Arrow cuts a file into 1 MiB blocks at line breaks; one inside a quoted value
+    there used to make the whole file unreadable."""
+    header = [*HUKOU_HEADER, "户籍地址"]
+    row = ",".join(hukou_row()) + ',"温州市鹿城区\n五马街道"'
+    count = (1 << 20) // len(row.encode()) + 50
+    path = tmp_path / "hukou.csv"
+    path.write_text("\n".join([",".join(header)] + [row] * count) + "\n", encoding="utf-8")
+    (part,) = read(path)
+    assert len(part.frame) == count
+    assert part.frame["row_number"].iloc[-1] == count + 1
+    assert (part.frame["division_name"] == "温州市鹿城区\n五马街道").all()
 
 
 def test_undecodable_header_names_the_file(tmp_path):
@@ -283,15 +350,138 @@ def test_parquet_columns_become_text(tmp_path):
 def test_find_files(tmp_path):
     for name in ["hukou_b.csv", "Hukou_a.CSV", "xueji.xlsx", "~$xueji.xlsx", "work.parquet"]:
         (tmp_path / name).write_bytes(b"x")
-    (tmp_path / "readme.txt").write_bytes(b"x")  # matches no system
+    (tmp_path / "户籍_城关镇.xls").write_bytes(b"x")  # named in Chinese
+    (tmp_path / "readme.txt").write_bytes(b"x")  # a text file whose header maps nothing
     (tmp_path / "hukou.json").write_bytes(b"x")  # right stem, wrong type
-    found, warnings = find_files(tmp_path)
-    assert [p.name for p in found["hukou"]] == ["Hukou_a.CSV", "hukou_b.csv"]
+    write_csv(tmp_path / "城关镇.csv", HUKOU_HEADER, [hukou_row()])  # the name says nothing
+    inventory = find_files(tmp_path, ENCODINGS)
+    found = inventory.files
+    assert [p.name for p in found["hukou"]] == [
+        "Hukou_a.CSV",
+        "hukou_b.csv",
+        "城关镇.csv",
+        "户籍_城关镇.xls",
+    ]
     assert [p.name for p in found["xueji"]] == ["xueji.xlsx"]
     assert [p.name for p in found["work"]] == ["work.parquet"]
     assert found["register"] == [] and found["incapacity"] == []
-    assert len(warnings) == 2
-    assert any("readme.txt" in w for w in warnings)
+    assert [u.file for u in inventory.unread] == ["hukou.json", "readme.txt"]
+    assert inventory.warnings == [
+        "~$xueji.xlsx: skipped, an Office lock file (not data)",
+        "城关镇.csv: read as hukou (户籍 (公安)), recognised by its header",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "system"),
+    [
+        ("户籍_城关镇.csv", "hukou"),
+        ("城关镇户籍信息.xlsx", "hukou"),
+        ("学籍.xlsx", "xueji"),
+        ("留守儿童名册.xlsx", "register"),
+        ("外出务工.csv", "work"),
+        ("无监护能力.csv", "incapacity"),
+        ("留守儿童户籍.xlsx", None),  # 留守 and 户籍: the header decides
+        ("城关镇.csv", None),
+    ],
+)
+def test_names_that_say_the_system(name, system):
+    from liushou.sources.readers import system_named
+
+    assert system_named(name) == system
+
+
+def test_recognised_by_header_most_specific_wins(tmp_path):
+    # the household header also carries the register's required columns (ID, name, birth)
+    path = write_csv(tmp_path / "a.csv", HUKOU_HEADER, [hukou_row()], encoding="gb18030")
+    assert recognise(path, ENCODINGS) == ("hukou", "")
+    register = ["儿童公民身份号码", "儿童姓名", "出生日期"]
+    path = write_csv(tmp_path / "b.csv", register, [])
+    assert recognise(path, ENCODINGS) == ("register", "")
+    path = write_parquet(tmp_path / "c.parquet", {h: ["1"] for h in WORK_HEADER})
+    assert recognise(path, ENCODINGS) == ("work", "")
+
+
+def test_recognition_refuses_a_tie_nothing_and_mixed_sheets(tmp_path):
+    # work and incapacity both map three of their columns
+    tie = ["公民身份号码", "务工地区划代码", "外出日期", "原因", "认定日期"]
+    path = write_csv(tmp_path / "a.csv", tie, [])
+    assert recognise(path, ENCODINGS) == (
+        None,
+        "表头同时符合 incapacity、work，无法判断 / the header fits incapacity and work "
+        "equally: name the file after its system (hukou*, 户籍* …)",
+    )
+    near = [h for h in HUKOU_HEADER if h != "户号"]  # 户号 forgotten: not the register
+    path = write_csv(tmp_path / "b.csv", near, [hukou_row()[:7]])
+    assert recognise(path, ENCODINGS) == (
+        None,
+        "表头更像 hukou，但缺必需列；与 register 只在通用列上相符 / the header looks like "
+        "hukou but lacks household_id 户号, and fits register only by the columns they "
+        "share: add the column, or name the file after its system",
+    )
+    path = write_csv(tmp_path / "c.csv", ["公民身份号码", "务工地区划代码"], [])
+    assert recognise(path, ENCODINGS) == (
+        None,
+        "表头不含任何数据源的全部必需列 / the header maps no system's required columns "
+        "(closest: work 外出务工信息, missing start_date 外出日期)",
+    )
+    path = write_bytes(tmp_path / "说明.txt", "本文件夹为第三季度数据\n".encode())
+    assert recognise(path, ENCODINGS)[1].endswith("(not a data file?)")
+    mixed = {"户籍": [HUKOU_HEADER, hukou_row()], "学籍": [XUEJI_HEADER, xueji_row()]}
+    path = write_xlsx(tmp_path / "c.xlsx", mixed)
+    assert recognise(path, ENCODINGS) == (
+        None,
+        "各工作表属于不同数据源（户籍: hukou, 学籍: xueji）/ the sheets hold different "
+        "systems (户籍: hukou, 学籍: xueji): one system per file",
+    )
+    assert recognise(write_bytes(tmp_path / "d.csv", b""), ENCODINGS) == (None, UNREAD_EMPTY)
+    path = write_bytes(tmp_path / "e.xls", b"<html><table></table></html>")
+    assert recognise(path, ENCODINGS)[1] == (
+        "文件无法打开 / the file cannot be read: not a readable workbook: it is a web page "
+        "(an HTML or XML export): open it in Excel and save it as .xlsx"
+    )
+
+
+def test_xls_title_row_two_row_header_and_cells_as_excel_shows_them(tmp_path):
+    upper = [*HUKOU_HEADER, "父亲", None]
+    lower: list = [None] * 8 + ["姓名", "公民身份号码"]
+    mangled = [*hukou_row(), "王强", 330302198506011110.0]  # an ID typed into a number cell
+    mangled[0] = 330302201503071234.0
+    mangled[3] = date(2015, 3, 7)  # a date cell
+    serial = [*hukou_row(seq=125), True, None]
+    serial[3] = 41640.0  # a date typed as its serial number
+    serial[4] = 330302000102.0  # a number cell
+    sheets = {"城关镇": [["2026年第三季度户籍信息"], upper, lower, mangled, serial]}
+    merges = {"城关镇": [(1, 2, c, c) for c in range(8)] + [(1, 1, 8, 9)]}
+    path = write_xls(tmp_path / "hukou.xls", sheets, merges)
+    (part,) = read(path)
+    frame = part.frame
+    assert part.sheet == "城关镇" and part.encoding is None
+    assert frame["row_number"].tolist() == [4, 5]
+    assert frame["id_number"].tolist() == ["330302201503071000", make_id("2015-03-07", 125)]
+    assert frame["birth_date"].tolist() == ["2015-03-07", "41640"]
+    assert frame["household_id"].tolist() == ["330302000101", "330302000102"]
+    assert frame["father_name"].tolist() == ["王强", "TRUE"]
+    assert frame["father_id_number"].tolist() == ["330302198506011000", ""]
+
+
+def test_workbook_read_by_what_it_holds_not_its_suffix(tmp_path):
+    xlsx = write_xlsx(tmp_path / "a.xlsx", {"s": [HUKOU_HEADER, hukou_row()]})
+    (part,) = read(xlsx.rename(tmp_path / "hukou.xls"))  # an XLSX saved under .xls
+    assert part.frame["name"].tolist() == ["王芳"]
+    xls = write_xls(tmp_path / "b.xls", {"s": [HUKOU_HEADER, hukou_row()]})
+    (part,) = read(xls.rename(tmp_path / "hukou.xlsm"))  # an XLS under .xlsm
+    assert part.frame["name"].tolist() == ["王芳"]
+
+
+def test_tsv_and_txt_are_delimited_text(tmp_path):
+    rows = [work_row()]
+    path = write_csv(tmp_path / "work.tsv", WORK_HEADER, rows, delimiter="\t")
+    (part,) = read(path, SPECS["work"].columns)
+    assert part.frame["work_division_code"].tolist() == ["4403"]
+    path = write_csv(tmp_path / "外出.txt", WORK_HEADER, rows, encoding="gb18030")
+    (part,) = read(path, SPECS["work"].columns)
+    assert part.encoding == "gb18030" and len(part.frame) == 1
 
 
 def test_raw_frame_is_text(tmp_path):
