@@ -64,7 +64,9 @@ def main() -> int:
     children = sum(truth["sizes"][q]["under_16"] for q in truth["quarters"][:1])
     print(f"{args.landing}: {children} children under 16 in {truth['quarters'][0]}")
     for quarter in truth["quarters"]:
-        print(json.dumps(quarter_figures(args.landing, args.out, quarter, truth), ensure_ascii=False))
+        print(
+            json.dumps(quarter_figures(args.landing, args.out, quarter, truth), ensure_ascii=False)
+        )
     return 0
 
 

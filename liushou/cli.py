@@ -80,6 +80,22 @@ def _parser() -> argparse.ArgumentParser:
     lst.add_argument("--decisions", type=Path)
     lst.add_argument("--all", action="store_true", help="the whole history, superseded ones too")
 
+    act = sub.add_parser(
+        "actions", help="agencies' answers on their work lists: import a returned workbook, list"
+    )
+    act_sub = act.add_subparsers(dest="action", required=True)
+    aimp = act_sub.add_parser("import", help="read the statuses of a returned agency work list")
+    aimp.add_argument("file", type=Path, help="the agency's workbook with 办理状态 filled")
+    aimp.add_argument("--by", required=True, help="who brings the answers in (name)")
+    aimp.add_argument("--out", required=True, type=Path, help="the runs' output folder")
+    aimp.add_argument(
+        "--decisions", type=Path, help="decisions file (default: OUT/decisions.sqlite)"
+    )
+    alst = act_sub.add_parser("list", help="show the answers in force (or all with --all)")
+    alst.add_argument("--out", required=True, type=Path)
+    alst.add_argument("--decisions", type=Path)
+    alst.add_argument("--all", action="store_true", help="the whole history, superseded ones too")
+
     demo = sub.add_parser("demo", help="generate demo extracts for a county and run both quarters")
     demo.add_argument(
         "--out", type=Path, default=Path("demo"), help="folder for landing and outputs"
@@ -179,6 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_OK if _passed(summary) else EXIT_CHECK_FAILED
         if args.command == "decisions":
             return _decisions(args)
+        if args.command == "actions":
+            return _actions(args)
         if args.command == "demo":
             return _demo(args)
         if args.command == "generate":
@@ -283,6 +301,64 @@ def _decisions(args: argparse.Namespace) -> int:
     for error in report.errors:
         errors.print(f"[red]not stored:[/red] {escape(str(error))} [file {args.file.name}]")
     return EXIT_BAD_INPUT if report.errors else EXIT_OK
+
+
+def _actions(args: argparse.Namespace) -> int:
+    """``actions import``: store an agency's answers row by row (exit 2 if any row was
+    refused, the good ones stored); ``actions list``: the answers in force, or all."""
+    from liushou.decisions.store import DECISIONS_FILE, DecisionStore
+
+    store = DecisionStore(args.decisions or args.out / DECISIONS_FILE)
+    if args.action == "list":
+        answers = store.feedback_history() if args.all else store.feedback_current()
+        _print_feedback(answers, "agencies' answers")
+        return EXIT_OK
+    from liushou.decisions.actions import (
+        import_agency_workbook,
+        published_conflicts,
+        read_agency_workbook,
+    )
+
+    book = read_agency_workbook(args.file)
+    report = import_agency_workbook(
+        args.file,
+        args.by,
+        store,
+        published_conflicts(args.out, book.quarter),
+        book,
+        datetime.now(),
+    )
+    _print_feedback(report.stored, f"stored from {args.file.name} ({book.agency}, {book.quarter})")
+    if report.already:
+        console.print(f"{report.already} row(s) repeat the answer in force: nothing new stored")
+    for error in report.errors:
+        errors.print(f"[red]not stored:[/red] {escape(str(error))} [file {args.file.name}]")
+    return EXIT_BAD_INPUT if report.errors else EXIT_OK
+
+
+def _print_feedback(answers: list[Any], title: str) -> None:
+    """Agencies' answers as a table; an ID number typed into a note is shown masked."""
+    import pandas as pd
+
+    from liushou.privacy import mask_text_series
+
+    notes = mask_text_series(pd.Series([a.note for a in answers], dtype="string"))
+    table = Table(title=f"{title}: {len(answers)}")
+    for col in ("#", "item", "agency", "status", "note", "quarter", "by", "at", "superseded by"):
+        table.add_column(col)
+    for a, note in zip(answers, notes, strict=True):
+        table.add_row(
+            str(a.feedback_id),
+            escape(a.conflict_id),
+            a.agency,
+            a.status,
+            escape(str(note)),
+            a.quarter,
+            escape(a.by),
+            f"{a.at:%Y-%m-%d %H:%M}",
+            f"#{a.superseded_by}" if a.superseded_by else "",
+        )
+    console.print(table)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -466,7 +542,8 @@ def _passed(summary: dict[str, Any]) -> bool:
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
-    from liushou.publish.tables import CONFLICT_KIND_NAMES, VALUES
+    from liushou.publish.tables import VALUES
+    from liushou.vocabulary import CONFLICT_KIND_NAMES
 
     total = summary["check_total"]
     verdict = "[green]passed[/green]" if _passed(summary) else "[red]failed[/red]"
@@ -484,6 +561,10 @@ def _print_summary(summary: dict[str, Any]) -> None:
         counts.add_row(f"exit: {VALUES['reason'].get(key, key)} ({key})", str(value))
     for key, value in summary["conflicts_by_kind"].items():
         counts.add_row(f"conflict: {CONFLICT_KIND_NAMES.get(key, key)} ({key})", str(value))
+    for key, value in summary.get("findings_by_route", {}).items():
+        counts.add_row(f"work list: {VALUES['route'].get(key, key)}", str(value))
+    for key, value in summary.get("signals_by_explanation", {}).items():
+        counts.add_row(f"不漏 signals: {VALUES['explanation'].get(key, key)}", str(value))
     for key, value in summary["duplicates_by_kind"].items():
         counts.add_row(f"duplicates: {key}", f"{value['groups']} groups / {value['rows']} rows")
     for key, value in summary["quarantine_by_source"].items():

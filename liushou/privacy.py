@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
+
+_DIGIT_OR_LETTER = "0-9A-Za-z０-９"
+ID_IN_TEXT = re.compile(
+    rf"(?<![{_DIGIT_OR_LETTER}])[A-Za-zＡ-Ｚａ-ｚ]?\d{{14,17}}[\dXxＸｘ](?![{_DIGIT_OR_LETTER}])"
+)
+"""An ID number (18 or 15 digits) or a student number (a letter and 18) inside free text:
+details, notes, suggestions, evidence, raw rows of the quarantine; in full-width digits
+too, as a raw row keeps them (``\\d`` is Unicode)."""
 
 
 def mask_id(value: object) -> str:
@@ -36,3 +46,21 @@ def mask_record_key(key: str) -> str:
     """``330302200901011234|001`` → ``330302********1234|001``: the parts that are ID or
     student numbers masked, the rest (户号, school code) kept so the row can be found."""
     return "|".join(mask_id(part) if len(part) >= 15 else part for part in key.split("|"))
+
+
+def mask_text(text: str) -> str:
+    """``text`` with every ID-like number in it masked like :func:`mask_id`."""
+    return ID_IN_TEXT.sub(lambda m: mask_id(m.group(0)), text)
+
+
+def mask_text_series(values: pd.Series) -> pd.Series:
+    """Vectorised :func:`mask_text` for free-text columns."""
+    return values.astype("string").str.replace(
+        ID_IN_TEXT, lambda m: mask_id(m.group(0)), regex=True
+    )
+
+
+def mask_name_series(values: pd.Series) -> pd.Series:
+    """Vectorised :func:`mask_name`."""
+    text = values.astype("string")
+    return text.str.slice(0, 1) + text.str.slice(1).str.replace(r".", "*", regex=True)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from liushou.errors import ConfigError
 from liushou.expectations.config import ExpectationsConfig
 from liushou.matching.config import MatchingConfig
+from liushou.publish.config import PublishConfig
 from liushou.rules.config import RulesConfig
 from liushou.sources.config import SourcesConfig
 
@@ -24,6 +25,7 @@ class Settings(BaseModel):
     matching: MatchingConfig = MatchingConfig()
     rules: RulesConfig = RulesConfig()
     expectations: ExpectationsConfig = ExpectationsConfig()
+    publish: PublishConfig = PublishConfig()
 
 
 def load_settings(path: Path | None) -> Settings:

@@ -113,12 +113,12 @@ def published_quarters(con: duckdb.DuckDBPyConnection) -> list[Quarter]:
     found = []
     for (name,) in names:
         m = _SCHEMA.match(name)
-        if m and _has_table(con, name, "register"):
+        if m and has_table(con, name, "register"):
             found.append(Quarter(int(m.group(1)), int(m.group(2))))
     return sorted(found)
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     return bool(
         con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "

@@ -175,7 +175,9 @@ def test_too_many_bad_rows_stop_the_run_and_leave_the_last_output(
         if raw.startswith(b"\xef\xbb\xbf")
         else ("utf-8" if _is_utf8(raw) else "gb18030")
     )
-    frame = pd.read_csv(target, dtype=str, keep_default_na=False, encoding=encoding)
+    frame = pd.read_csv(  # a planted ragged line, if this file holds it, is not the point here
+        target, dtype=str, keep_default_na=False, encoding=encoding, on_bad_lines="skip"
+    )
     name = next(c for c in frame.columns if c in ("姓名", "人员姓名", "name"))
     frame.loc[frame.index[: len(frame) // 3], name] = ""  # a third of the names blanked
     frame.to_csv(target, index=False, encoding=encoding)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 from pathlib import Path
 
 import duckdb
@@ -20,9 +21,8 @@ import pytest
 from liushou.data.generator import DemoSpec, generate_demo
 from liushou.data.truth import Case, Truth
 from liushou.decisions.workbook import META_SHEET
-from liushou.publish.tables import CONFLICT_KIND_NAMES, OUTPUTS
-from liushou.register.conflicts import CONFLICT_KINDS
-from liushou.register.diff import EXIT_REASONS
+from liushou.publish.tables import OUTPUTS
+from liushou.vocabulary import CONFLICT_KIND_NAMES, CONFLICT_KINDS, EXIT_REASONS
 
 pytestmark = pytest.mark.e2e
 
@@ -104,6 +104,15 @@ def _lands(case: Case, out: Path) -> tuple[bool, object]:
             & (dups["record_key"].isin(keys) | (dups["person_id"] == pid))
         ]
         return group["group_id"].nunique() >= 1 and len(group) >= 2, len(group)
+    if table == "signals":
+        signals = _published(out, case.quarter, "signals")
+        rows = signals[(signals["signal"] == expect["signal"]) & signals["record_key"].isin(keys)]
+        conflicts = _published(out, case.quarter, "conflicts")
+        flagged = conflicts[
+            (conflicts["person_id"] == pid) & (conflicts["kind"] == "school_flag_disagrees")
+        ]
+        ok = (rows["explanation"] == expect["explanation"]).all() and len(rows) > 0
+        return ok and flagged.empty, rows.to_dict("records")
     if table == "quarantine":
         rows = _published(out, case.quarter, "quarantine")
         numbers = {key.split("|")[0] for key in keys}
@@ -158,6 +167,100 @@ def test_register_is_the_law_s_register(county):
         got = dict(zip(reg["person_id"], reg["category"], strict=True))
         assert got == want, quarter
         assert reg["person_id"].is_unique
+
+
+ROUTES = {
+    "invalid_id": {"hukou": "公安", "xueji": "教育", "register": "民政"},
+    "id_name_mismatch": "analyst",
+    "ambiguous_match": "analyst",
+    "dual_hukou": "analyst",
+    "no_hukou": "公安",
+    "hukou_elsewhere": "教育",
+    "not_in_school": "教育",
+    "school_flag_disagrees": "民政",
+    "parents_unknown": "民政",
+    "other_vulnerable": "民政",
+    "register_unsupported": "民政",
+    "work_place_unclear": "民政",
+    "guardian_missing": "民政",
+}
+"""Who acts on each kind of finding (issue 11), written out here, not read from the code."""
+
+ACTION_WORDS = {
+    "invalid_id": "更正",
+    "id_name_mismatch": "核定",
+    "ambiguous_match": "核定",
+    "dual_hukou": "注销重复户口",
+    "no_hukou": "户口登记",
+    "hukou_elsewhere": "户籍所在地",
+    "not_in_school": "控辍保学",
+    "school_flag_disagrees": "入户核实",
+    "parents_unknown": "入户核实",
+    "other_vulnerable": "事实无人抚养",
+    "register_unsupported": "从名册移除",
+    "work_place_unclear": "务工所在县",
+    "guardian_missing": "委托监护确认书",
+}
+
+
+def test_every_planted_finding_is_routed_with_an_action(county):
+    truth, out, _ = county
+    seen = set()
+    for case in truth.cases_where(table="conflicts"):
+        conflicts = _published(out, case.quarter, "conflicts")
+        keys = set(case.record_keys)
+        rows = conflicts[
+            (conflicts["kind"] == case.expect["kind"])
+            & (
+                (conflicts["person_id"] == case.person_id)
+                | conflicts["records"].map(lambda r, k=keys: bool(k & set(r)))
+            )
+        ]
+        assert len(rows) >= 1, case
+        for row in rows.itertuples():
+            want = ROUTES[row.kind]
+            route = want[row.source] if isinstance(want, dict) else want
+            assert row.route == route, (row.kind, row.source, row.route)
+            assert ACTION_WORDS[row.kind] in row.action, (row.kind, row.action)
+            seen.add((row.kind, row.route))
+    assert {kind for kind, _ in seen} == set(ROUTES)
+    assert {("invalid_id", "公安"), ("invalid_id", "民政")} <= seen
+
+
+def test_every_finding_is_on_exactly_one_list(county):
+    """The analysts' queue holds the identity questions; each other finding is on its
+    agency's workbook once, on the sheet of its township; no full ID number shows."""
+    truth, out, _ = county
+    for quarter in truth.quarters:
+        conflicts = _published(out, quarter, "conflicts")
+        listed: list[str] = []
+        for agency in ("公安", "教育", "民政"):
+            book = openpyxl.load_workbook(out / quarter / f"worklist_{agency}.xlsx", read_only=True)
+            for sheet in book.worksheets:
+                if sheet.title == "_liushou":
+                    continue
+                rows = list(sheet.iter_rows(values_only=True))
+                if not rows or rows[0][0] != "问题编号":
+                    continue
+                ids = [r[0] for r in rows[1:] if r[0]]
+                routed = conflicts.set_index("conflict_id").loc[ids, "route"]
+                assert (routed == agency).all(), (agency, sheet.title)
+                listed += ids
+                text = "\n".join(str(v) for r in rows for v in r if v is not None)
+                assert not re.search(r"(?<!\d)\d{17}[\dX](?!\d)", text), (agency, sheet.title)
+        assert len(listed) == len(set(listed))
+        assert set(listed) == set(conflicts.loc[conflicts["route"] != "analyst", "conflict_id"])
+        review = openpyxl.load_workbook(out / quarter / "conflicts.xlsx", read_only=True)
+        queued = {
+            r[0]
+            for s in review.worksheets
+            if s.title != META_SHEET
+            for r in s.iter_rows(min_row=2, values_only=True)
+            if r[0]
+        }
+        assert queued == set(conflicts.loc[conflicts["route"] == "analyst", "conflict_id"])
+        visits = sorted((out / quarter / "visits").glob("*.xlsx"))
+        assert visits and (out / quarter / "statistics.xlsx").is_file()
 
 
 def test_every_child_on_the_register_under_a_valid_number(county):
@@ -250,7 +353,10 @@ def test_every_output_table_is_written(county):
             assert (out / quarter / f"{table.name}.parquet").is_file()
             assert (out / quarter / f"{table.name}.xlsx").is_file() == table.xlsx
         book = openpyxl.load_workbook(out / quarter / "conflicts.xlsx", read_only=True)
-        kinds = set(_published(out, quarter, "conflicts")["kind"])
+        conflicts = _published(out, quarter, "conflicts")
+        kinds = set(conflicts.loc[conflicts["route"] == "analyst", "kind"])
+        assert kinds <= {"ambiguous_match", "dual_hukou", "id_name_mismatch"}
+        # the analysts' queue: identity questions only; every other finding is an agency's
         assert set(book.sheetnames) - {META_SHEET} == {CONFLICT_KIND_NAMES[k] for k in kinds}
         header = next(book[book.sheetnames[0]].iter_rows(max_row=1, values_only=True))
         assert header[0] == "问题编号"

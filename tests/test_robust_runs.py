@@ -78,7 +78,9 @@ def test_mistyped_ids_in_one_township_file_stop_the_run_with_docs(
     shutil.copytree(landing, broken)
     target = max((broken / QUARTER).glob("hukou_*.csv"), key=lambda p: p.stat().st_size)
     encoding = _encoding(target.read_bytes())
-    frame = pd.read_csv(target, dtype=str, keep_default_na=False, encoding=encoding)
+    frame = pd.read_csv(  # a planted ragged line, if this file holds it, is not the point here
+        target, dtype=str, keep_default_na=False, encoding=encoding, on_bad_lines="skip"
+    )
     column = next(c for c in frame.columns if "身份" in c and "父" not in c and "母" not in c)
     ids = frame[column].tolist()
     frame[column] = frame[column].map(_wrong_check_digit)  # every check digit in the file wrong

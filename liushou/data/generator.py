@@ -15,7 +15,7 @@ import argparse
 import random
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +32,12 @@ from liushou.data.extracts import (
     xueji_file,
 )
 from liushou.data.model import Person
+from liushou.data.places import classify_work_place
 from liushou.data.planted import PlantedCase, Planter
 from liushou.data.render import FileOut, Row, write
 from liushou.data.truth import Case, Truth
 from liushou.data.world import RegisterEntry, World, years_before
-from liushou.quarters import Quarter
+from liushou.quarters import Quarter, add_months
 
 MIN_HOUSEHOLDS = 200
 PLANTED_HOUSEHOLDS = 100
@@ -282,9 +283,32 @@ def civil_registers(demo: Demo) -> None:
         demo.civil[qi] = kept + sorted(added + extra, key=lambda e: (e.division, e.id_written))
 
 
+SCHOOL_MONTHS_AWAY = 3
+"""The school's own rule counts a parent away three months or more (contract.md)."""
+
+
+def _away_for_the_school(c: Person, ref: date, home: str) -> int:
+    """How many parents the school counts as away: a spell running on ``ref`` that began
+    three months before it, anywhere outside the county. One parent away is 单亲留守
+    to a school, not a left-behind child in law."""
+    since = add_months(ref, -SCHOOL_MONTHS_AWAY)
+    return sum(
+        any(
+            start <= since
+            and (end is None or end >= ref)
+            and classify_work_place(s.place, home) != "local"
+            for s, start, end in law.known_spells(parent.spells, ref)
+        )
+        for parent in (c.father, c.mother)
+        if parent is not None
+    )
+
+
 def set_flags(demo: Demo) -> None:
-    """是否留守儿童 as schools fill it: agreeing with the law except where planted."""
-    for qi in range(len(demo.world.R)):
+    """是否留守儿童 as schools fill it: by the law where the law puts the child on the
+    register, else by the school's own looser rule (a parent away three months or more
+    counts); planted flags stay as planted."""
+    for qi, R in enumerate(demo.world.R):
         for e in enrolments(demo.world, qi):
             if e.flag_planted:
                 continue
@@ -295,14 +319,15 @@ def set_flags(demo: Demo) -> None:
                 continue
             yes = "是" if style == "yesno" else None
             v = demo.verdicts[qi].get(id(c))
-            if not e.attributable or v is None or v.status == "not":
+            if not e.attributable or v is None:
                 e.flag = "否" if yes else "0"
             elif v.status == "eligible":
                 e.flag = yes or ("2" if v.category == "both_away" else "1")
             elif v.why == "parents_unknown":
                 e.flag = yes or "2"
             else:
-                e.flag = ""
+                away = _away_for_the_school(c, R, v.home_county)
+                e.flag = ("是" if away else "否") if yes else str(away)
             if c.fmt % 25 == 0:
                 e.flag = ""
 
@@ -503,6 +528,8 @@ def check_cases(demo: Demo, cases: list[Case], status_of: dict[tuple[int, int], 
                 problem = f"exit {reason} (was eligible: {was}, now {v})"
         elif table == "conflicts":
             problem = _check_conflict(demo, pc, v)
+        elif table == "signals" and (v is None or v.status == "eligible"):
+            problem = f"a signal explained by the rules is of a child off the register: {v}"
         if problem:
             raise RuntimeError(
                 f"planted case {case.case} ({case.quarter}) does not hold: {problem}"
@@ -553,6 +580,10 @@ def _check_conflict(demo: Demo, pc: PlantedCase, v: law.Verdict | None) -> str:
         says = bool(flags) and flags[0] in ("1", "2", "是")
         if not flags or says == (v is not None and v.status == "eligible"):
             return f"school flag {flags} agrees with the law: {v}"
+    if kind == "guardian_missing" and (
+        v is None or v.status != "eligible" or v.category != "both_away"
+    ):
+        return f"expected on the register with both parents away: {v}"
     if kind == "invalid_id":
         for pc_ref in (r for r in pc.refs if r.system == "register"):
             written = pc_ref.obj.id_written

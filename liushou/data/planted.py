@@ -817,6 +817,9 @@ class Planter:
         return moved, left
 
     # -- conflicts -----------------------------------------------------------------------
+    def explained(self, signal: str) -> dict[str, Any]:
+        return {"table": "signals", "signal": signal, "explanation": "explained_by_rules"}
+
     def conflict(self, kind: str) -> dict[str, Any]:
         return {"table": "conflicts", "kind": kind}
 
@@ -1033,10 +1036,37 @@ class Planter:
             "on the register, of compulsory-school age, on no school roll",
         )
 
-        # school_flag_disagrees
+        # a school flag the evidence explains (the school's looser rule) is no finding;
+        # one the data cannot explain, or a 0/否 on a child of the register, is
         fam = self.family(births=[self.birth_for_grade(2, 5)], scenario="recent")
         start = add_months(R1, -4)
         spells = [self.away(fam.father, start, "440305"), self.away(fam.mother, start, "440305")]
+        c = fam.kids[0]
+        row = self.current_row(c, 1)
+        self.set_flag(row, True, both=True)
+        self.case(
+            "school_flag_explained",
+            1,
+            self.explained("school_flag"),
+            c,
+            [Ref("xueji", row, 1), self.hk(c), *map(self.wk, spells)],
+            f"school says 双亲留守; parents away only since {start} (4 months): the law's "
+            "six months explain it",
+        )
+        fam = self.family(births=[self.birth_for_grade(2, 5)], scenario="father_away")
+        sf = self.away(fam.father)
+        c = fam.kids[0]
+        row = self.current_row(c, 1)
+        self.set_flag(row, True, both=False)
+        self.case(
+            "school_flag_explained",
+            1,
+            self.explained("school_flag"),
+            c,
+            [Ref("xueji", row, 1), self.hk(c), self.wk(sf)],
+            "school says 单亲留守 (father away, mother at home): not left behind in law",
+        )
+        fam = self.family(births=[self.birth_for_grade(2, 5)], scenario="home")
         c = fam.kids[0]
         row = self.current_row(c, 1)
         self.set_flag(row, True, both=True)
@@ -1045,21 +1075,8 @@ class Planter:
             1,
             self.conflict("school_flag_disagrees"),
             c,
-            [Ref("xueji", row, 1), self.hk(c), *map(self.wk, spells)],
-            f"school says 双亲留守; parents away only since {start} (4 months)",
-        )
-        fam = self.family(births=[self.birth_for_grade(2, 5)], scenario="father_away")
-        sf = self.away(fam.father)
-        c = fam.kids[0]
-        row = self.current_row(c, 1)
-        self.set_flag(row, True, both=False)
-        self.case(
-            "school_flag_disagrees",
-            1,
-            self.conflict("school_flag_disagrees"),
-            c,
-            [Ref("xueji", row, 1), self.hk(c), self.wk(sf)],
-            "school says 单亲留守 (father away, mother at home): not left behind in law",
+            [Ref("xueji", row, 1), self.hk(c)],
+            "school says 双亲留守; no source holds a spell for either parent",
         )
         fam = self.family(births=[self.birth_for_grade(2, 5)], scenario="both_away")
         spells = self.both_away(fam)
@@ -1073,6 +1090,24 @@ class Planter:
             c,
             [Ref("xueji", row, 1), self.hk(c), *map(self.wk, spells)],
             "school says 0/否; both parents away for years: on the register",
+        )
+
+        # guardian_missing: both parents away, the school's guardian is the father who is
+        # away, and the civil register has never listed the child
+        fam = self.family(births=[self.birth_for_grade(2, 5)], scenario="both_away")
+        spells = self.both_away(fam)
+        c = fam.kids[0]
+        w.plans[id(c)].guardian = (fam.father.name, "父亲", fam.father.id18)
+        w.build_enrolments(c)
+        self.civil_skip[0].append(c)
+        self.civil_skip[1].append(c)
+        self.case(
+            "guardian_missing",
+            (0, 1),
+            self.conflict("guardian_missing"),
+            c,
+            [self.hk(c), *map(self.wk, spells)],
+            "both parents away; no guardian on the civil register, the school names the father",
         )
 
         # parents_unknown

@@ -9,6 +9,15 @@ The table is append-only. A decision names its *subject* (the records or the con
 it is about); a later decision on the same subject supersedes the earlier one, and
 the history stays readable: ``current()`` is the latest per subject, ``history()``
 everything.
+
+Agencies' answers on their work lists (``feedback``: 已办结 / 核实不符 / 无法联系 with a
+note) live in a table of their own in the same file, append-only the same way. They
+are not analysts' decisions: the portal's review, ``decisions list``, the run's count
+of decisions in force and its stale check read ``decisions`` and must not take a
+township's "could not reach the family" for an analyst's ruling; and an answer carries
+what a decision has no room for (the agency, the quarter of the work list, the sheet
+and row it came from). Both tables draw their ids from one numbering, so ``#17`` in
+``resolved_conflicts.decision_id`` names one row of the file, whichever table holds it.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from liushou.errors import InputError
+from liushou.vocabulary import AGENCIES, FeedbackStatus, Route
 
 DecisionKind = Literal[
     "same_person",
@@ -103,6 +113,47 @@ class StoredDecision(Decision):
     superseded_by: int | None = None
 
 
+NOTE_REQUIRED: tuple[FeedbackStatus, ...] = ("核实不符", "无法联系")
+"""Answers that must say what was found or tried: "checked, not so" and "could not
+reach the family" are claims a bureau has to be able to follow up."""
+
+
+class Feedback(BaseModel):
+    """One agency's answer on one item of its work list (a published conflict)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    conflict_id: str = Field(min_length=1)
+    agency: Route
+    """The agency whose work list the answer came back on (公安, 教育 or 民政)."""
+    status: FeedbackStatus
+    note: str = ""
+    quarter: str = Field(min_length=1)
+    """The quarter of the work list answered."""
+    origin: str = ""
+    """Where it came from: workbook, sheet and row."""
+    by: str = Field(min_length=1)
+    at: datetime
+
+    @field_validator("note", "origin")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _fits_status(self) -> Feedback:
+        if self.agency not in AGENCIES:
+            raise ValueError(f"{self.agency} has no work list (agencies: {', '.join(AGENCIES)})")
+        if self.status in NOTE_REQUIRED and not self.note:
+            raise ValueError(f"{self.status} needs a note saying what was found or tried")
+        return self
+
+
+class StoredFeedback(Feedback):
+    feedback_id: int
+    superseded_by: int | None = None
+
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS decisions (
     decision_id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -120,7 +171,38 @@ CREATE TRIGGER IF NOT EXISTS decisions_append_only_update BEFORE UPDATE ON decis
 BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS decisions_append_only_delete BEFORE DELETE ON decisions
 BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
+CREATE TABLE IF NOT EXISTS feedback (
+    feedback_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    conflict_id TEXT NOT NULL,
+    agency TEXT NOT NULL,
+    status TEXT NOT NULL,
+    note TEXT NOT NULL,
+    quarter TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    decided_by TEXT NOT NULL,
+    decided_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS feedback_conflict ON feedback (conflict_id, feedback_id);
+CREATE TRIGGER IF NOT EXISTS feedback_append_only_update BEFORE UPDATE ON feedback
+BEGIN SELECT RAISE(ABORT, 'feedback is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS feedback_append_only_delete BEFORE DELETE ON feedback
+BEGIN SELECT RAISE(ABORT, 'feedback is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS feedback_shares_numbers AFTER INSERT ON feedback
+BEGIN UPDATE sqlite_sequence SET seq = max(seq, NEW.feedback_id) WHERE name = 'decisions'; END;
+CREATE TRIGGER IF NOT EXISTS decisions_share_numbers AFTER INSERT ON decisions
+BEGIN UPDATE sqlite_sequence SET seq = max(seq, NEW.decision_id) WHERE name = 'feedback'; END;
 """
+
+_SEED_NUMBERS = """
+INSERT INTO sqlite_sequence (name, seq)
+SELECT t.name, (SELECT coalesce(max(seq), 0) FROM sqlite_sequence)
+FROM (SELECT 'decisions' AS name UNION ALL SELECT 'feedback') t
+WHERE t.name NOT IN (SELECT name FROM sqlite_sequence)
+"""
+"""AUTOINCREMENT gives each new row an id above its table's ``sqlite_sequence`` entry;
+the triggers above raise each table's entry past the other's ids, which needs both
+entries to exist, started past every id already given (a decisions file from before
+there was feedback)."""
 
 
 class DecisionStore:
@@ -135,6 +217,13 @@ class DecisionStore:
         with closing(sqlite3.connect(self.path, timeout=30)) as con:
             con.execute("PRAGMA journal_mode=WAL")
             con.executescript(_SCHEMA)
+            missing = con.execute(
+                "SELECT count(*) FROM (SELECT 'decisions' AS name UNION ALL SELECT 'feedback') "
+                "WHERE name NOT IN (SELECT name FROM sqlite_sequence)"
+            ).fetchone()
+            if missing and missing[0]:
+                with con:
+                    con.execute(_SEED_NUMBERS)
             yield con
 
     def append(self, decisions: Iterable[Decision]) -> list[int]:
@@ -192,3 +281,61 @@ class DecisionStore:
     def current(self) -> list[StoredDecision]:
         """The decision in force on each subject."""
         return [d for d in self.history() if d.superseded_by is None]
+
+    def append_feedback(self, answers: Iterable[Feedback]) -> list[int]:
+        """Store agencies' answers in one transaction; returns their ids in order."""
+        ids = []
+        with self._connect() as con, con:
+            for a in answers:
+                cursor = con.execute(
+                    "INSERT INTO feedback (conflict_id, agency, status, note, quarter, origin, "
+                    "decided_by, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        a.conflict_id,
+                        a.agency,
+                        a.status,
+                        a.note,
+                        a.quarter,
+                        a.origin,
+                        a.by,
+                        a.at.isoformat(),
+                    ),
+                )
+                ids.append(int(cursor.lastrowid or 0))
+        return ids
+
+    def feedback_history(self) -> list[StoredFeedback]:
+        """Every answer ever stored, oldest first; a later answer on the same item
+        supersedes the earlier (无法联系 this quarter, 已办结 the next)."""
+        if not self.path.exists():
+            return []
+        with self._connect() as con:
+            rows = con.execute(
+                "SELECT feedback_id, conflict_id, agency, status, note, quarter, origin, "
+                "decided_by, decided_at FROM feedback ORDER BY feedback_id"
+            ).fetchall()
+        following: dict[int, int] = {}
+        last: dict[str, int] = {}
+        for row in rows:
+            if row[1] in last:
+                following[last[row[1]]] = row[0]
+            last[row[1]] = row[0]
+        return [
+            StoredFeedback(
+                feedback_id=row[0],
+                conflict_id=row[1],
+                agency=row[2],
+                status=row[3],
+                note=row[4],
+                quarter=row[5],
+                origin=row[6],
+                by=row[7],
+                at=datetime.fromisoformat(row[8]),
+                superseded_by=following.get(row[0]),
+            )
+            for row in rows
+        ]
+
+    def feedback_current(self) -> list[StoredFeedback]:
+        """The answer in force on each item."""
+        return [a for a in self.feedback_history() if a.superseded_by is None]

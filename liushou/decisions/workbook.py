@@ -25,8 +25,7 @@ from liushou.decisions.store import Decision, DecisionStore, StoredDecision
 from liushou.errors import InputError
 from liushou.privacy import mask_id
 from liushou.publish.cells import write_rows
-from liushou.publish.tables import CONFLICT_KIND_NAMES
-from liushou.register.conflicts import CONFLICT_KINDS
+from liushou.vocabulary import CONFLICT_KIND_NAMES, CONFLICT_KINDS
 
 RECORDS_SHOWN = 3
 META_SHEET = "_liushou"
@@ -59,6 +58,8 @@ CHOICE_NAMES = {
 COLUMNS = {
     "conflict_id": "问题编号",
     "kind": "类别",
+    "route": "办理部门",
+    "action": "办理事项",
     "township_code": "乡镇(街道)代码",
     "detail": "说明",
     "suggestion": "处理建议",
@@ -105,7 +106,7 @@ def review_frame(con: duckdb.DuckDBPyConnection, s: str) -> pd.DataFrame:
     """
     frame = con.sql(f"""
         WITH r AS (SELECT DISTINCT ON (record_key) * FROM ({records}) ORDER BY record_key, source),
-        c AS (SELECT k.conflict_id, k.kind, k.detail, k.suggestion,
+        c AS (SELECT k.conflict_id, k.kind, k.route, k.action, k.detail, k.suggestion,
                      coalesce(p.township_code, h.township) AS township_code,
                      unnest(k.records) AS record_key
               FROM {s}.conflicts k
@@ -121,7 +122,8 @@ def review_frame(con: duckdb.DuckDBPyConnection, s: str) -> pd.DataFrame:
                                       ORDER BY r.source = 'hukou', c.record_key) AS i
             FROM c LEFT JOIN r USING (record_key)
         )
-        SELECT conflict_id, kind, detail, suggestion, township_code, i, record_key, source,
+        SELECT conflict_id, kind, route, action, detail, suggestion, township_code, i,
+               record_key, source,
                name, birth_date, id_number,
                CASE WHEN file IS NOT NULL THEN file || coalesce(' [' || sheet || ']', '')
                     || ' 第' || row_number || '行' END AS "where"
@@ -129,7 +131,7 @@ def review_frame(con: duckdb.DuckDBPyConnection, s: str) -> pd.DataFrame:
         ORDER BY kind, conflict_id, i
     """).df()
     head = frame.drop_duplicates("conflict_id")[
-        ["conflict_id", "kind", "township_code", "detail", "suggestion"]
+        ["conflict_id", "kind", "route", "action", "township_code", "detail", "suggestion"]
     ]
     wide = head.set_index("conflict_id")
     for i in range(1, RECORDS_SHOWN + 1):

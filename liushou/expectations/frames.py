@@ -291,9 +291,10 @@ def conflicts_frame(con: duckdb.DuckDBPyConnection, ctx: FrameContext) -> pd.Dat
     return _df(
         con,
         f"""
-        SELECT row_number() OVER (ORDER BY conflict_id) + 1 AS conflict_row, kind,
+        SELECT row_number() OVER (ORDER BY conflict_id) + 1 AS conflict_row, kind, route,
                count(*) OVER (PARTITION BY conflict_id) AS rows_for_conflict,
-               coalesce(len(records), 0) AS records
+               coalesce(len(records), 0) AS records,
+               (action IS NULL OR action = '')::INTEGER AS no_action
         FROM {s}.conflicts ORDER BY conflict_row
     """,
     )
@@ -345,3 +346,43 @@ def quarantine_frame(con: duckdb.DuckDBPyConnection, ctx: FrameContext) -> pd.Da
 
 def required_columns(system: System) -> tuple[str, ...]:
     return SPECS[system].required_columns
+
+
+def signals_frame(con: duckdb.DuckDBPyConnection, ctx: FrameContext) -> pd.DataFrame:
+    """Each signal's explanation, and whether what the explanation names is there: a
+    signal explained by the register, an exit or a finding that does not exist would
+    be the check lying."""
+    s = ctx.stage
+    return _df(
+        con,
+        f"""
+        SELECT row_number() OVER (ORDER BY g.signal, g.record_key, g.person_id) + 1
+                   AS signal_row,
+               g.signal, g.explanation,
+               CASE g.explanation
+                   WHEN 'on_register' THEN (g.person_id NOT IN (
+                       SELECT person_id FROM {s}.register))::INTEGER
+                   WHEN 'exited' THEN (g.person_id NOT IN (
+                       SELECT person_id FROM {s}.exits))::INTEGER
+                   WHEN 'explained_by_rules' THEN (g.detail IS NULL)::INTEGER
+                   WHEN 'routed' THEN (g.detail IS NULL)::INTEGER
+                   ELSE 0 END AS unsupported
+        FROM {s}.signals g
+    """,
+    )
+
+
+def evidence_frame(con: duckdb.DuckDBPyConnection, ctx: FrameContext) -> pd.DataFrame:
+    """Evidence per child, and whether it agrees with the register it explains."""
+    s = ctx.stage
+    return _df(
+        con,
+        f"""
+        SELECT row_number() OVER (ORDER BY e.person_id) + 1 AS evidence_row,
+               e.father_state, e.mother_state, e.failing_clause,
+               count(*) OVER (PARTITION BY e.person_id) AS rows_for_person,
+               (e.eligible IS DISTINCT FROM (r.person_id IS NOT NULL))::INTEGER AS disagrees,
+               (e.outcome IS NULL)::INTEGER AS no_outcome
+        FROM {s}.evidence e LEFT JOIN {s}.register r USING (person_id)
+    """,
+    )

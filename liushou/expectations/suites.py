@@ -18,16 +18,23 @@ import pandas as pd
 from liushou.expectations import frames
 from liushou.expectations.config import ExpectationsConfig, Severity
 from liushou.expectations.frames import FrameContext
-from liushou.publish.tables import CONFLICT_KIND_NAMES, DUPLICATE_KINDS
 from liushou.sources.contract import REQUIRED_SYSTEMS, SYSTEMS, System
 from liushou.sources.schema import VALUE_DOMAINS
+from liushou.vocabulary import (
+    CATEGORIES,
+    CONFLICT_KINDS,
+    DUPLICATE_KINDS,
+    EXIT_REASONS,
+    EXPLANATIONS,
+    PARENT_STATES,
+    ROUTES,
+    SIGNALS,
+    STATUSES,
+)
 
 CONTRACT_VERSION = "1"
 """Raised when ``contract.md`` changes a column, a domain or a key."""
 
-CATEGORIES = ("both_away", "one_away_other_unable")
-EXIT_REASONS = ("died", "aged_out", "moved_out", "moved_with_parents", "parent_returned", "other")
-STATUSES = ("new", "continuing")
 SOURCES = ("hukou", "xueji", "register", "work", "incapacity")
 WORK_PLACES = ("province", "prefecture", "county", "abroad")
 
@@ -468,7 +475,7 @@ SUITES: tuple[Suite, ...] = (
                 "conflicts.kind_domain",
                 "blocking",
                 "冲突类型在代码表内 / conflict kind in its domain",
-                _values_in("kind", tuple(CONFLICT_KIND_NAMES), mostly=False),
+                _values_in("kind", CONFLICT_KINDS, mostly=False),
             ),
             Check(
                 "conflicts.one_row_per_id",
@@ -481,6 +488,80 @@ SUITES: tuple[Suite, ...] = (
                 "blocking",
                 "每个冲突列出所涉记录 / every conflict names its records",
                 _between("records", 1, None),
+            ),
+            Check(
+                "conflicts.route_domain",
+                "blocking",
+                "每个问题交办给分析员、公安、教育或民政 / every finding is routed to the "
+                "analyst, 公安, 教育 or 民政",
+                _values_in("route", ROUTES, mostly=False),
+            ),
+            Check(
+                "conflicts.action_given",
+                "blocking",
+                "每个问题说明要做什么 / every finding says what to do",
+                _zero("no_action"),
+            ),
+        ),
+    ),
+    Suite(
+        "signals",
+        "published",
+        frames.signals_frame,
+        ("signal_row",),
+        (
+            Check(
+                "signals.signal_domain",
+                "blocking",
+                "线索类型在代码表内 / signal in its domain",
+                _values_in("signal", SIGNALS, mostly=False),
+            ),
+            Check(
+                "signals.explanation_domain",
+                "blocking",
+                "解释在代码表内 / explanation in its domain",
+                _values_in("explanation", EXPLANATIONS, mostly=False),
+            ),
+            Check(
+                "signals.explanation_holds",
+                "blocking",
+                "解释所指的名册、退出或问题确实存在 / what explains a signal is there",
+                _zero("unsupported"),
+            ),
+        ),
+    ),
+    Suite(
+        "evidence",
+        "published",
+        frames.evidence_frame,
+        ("evidence_row",),
+        (
+            Check(
+                "evidence.one_row_per_child",
+                "blocking",
+                "每名儿童一行证据 / one evidence row per child",
+                _between("rows_for_person", 1, 1),
+            ),
+            Check(
+                "evidence.agrees_with_register",
+                "blocking",
+                "证据的结论与名册一致 / the evidence's outcome is the register's",
+                _zero("disagrees"),
+            ),
+            *(
+                Check(
+                    f"evidence.{role}_state_domain",
+                    "blocking",
+                    f"{who}状态在代码表内 / the {role}'s state in its domain",
+                    _values_in(f"{role}_state", PARENT_STATES, mostly=False),
+                )
+                for role, who in (("father", "父亲"), ("mother", "母亲"))
+            ),
+            Check(
+                "evidence.outcome_given",
+                "blocking",
+                "每名儿童有结论 / every child has an outcome",
+                _zero("no_outcome"),
             ),
         ),
     ),

@@ -25,20 +25,29 @@ from prefect.runtime import flow_run
 
 from liushou import warehouse
 from liushou.decisions import apply as decisions
+from liushou.decisions.actions import apply_feedback, stage_feedback
 from liushou.decisions.store import DECISIONS_FILE, DecisionStore
 from liushou.expectations.frames import FrameContext
 from liushou.expectations.gate import DOCS_DIR, Gate, GateFailureError, GateReport, write_outcomes
 from liushou.matching.resolve import MatchReport, register_macros, resolve_persons
 from liushou.publish import summary as run_summary
 from liushou.publish.tables import WAREHOUSE_TABLES
-from liushou.publish.writer import recover_interrupted, swap_in, write_outputs, write_rejected
+from liushou.publish.writer import (
+    PeopleOutputs,
+    recover_interrupted,
+    swap_in,
+    write_outputs,
+    write_rejected,
+)
 from liushou.quarters import Quarter
-from liushou.register.check import build_check, build_signals
+from liushou.register.check import build_check
 from liushou.register.conflicts import build_conflicts
 from liushou.register.diff import build_exits, build_places, build_previous, build_register
 from liushou.register.duplicates import build_duplicates
+from liushou.register.signals import build_signals
 from liushou.rules.age import register_age_macros
 from liushou.rules.eligibility import EligibilityReport, evaluate
+from liushou.rules.evidence import build_evidence
 from liushou.settings import Settings, load_settings
 from liushou.sources.errors import QuarantineLimitError
 from liushou.sources.load import LoadReport, load_landing
@@ -117,9 +126,16 @@ def read_decisions(ctx: RunContext) -> int:
     """The analysts' decisions in force, read once at the start: the store may change
     while the run goes on (the portal), the run must not."""
     path = ctx.decisions_path or ctx.out / DECISIONS_FILE
-    current = DecisionStore(path).current()
+    store = DecisionStore(path)
+    current = store.current()
     decisions.stage(ctx.con, ctx.stage, current)
-    get_run_logger().info("%s analyst decision(s) in force from %s", len(current), path.name)
+    answers = stage_feedback(ctx.con, ctx.stage, store)
+    get_run_logger().info(
+        "%s analyst decision(s) and %s agency answer(s) in force from %s",
+        len(current),
+        answers,
+        path.name,
+    )
     return len(current)
 
 
@@ -206,6 +222,7 @@ def apply_rules(ctx: RunContext) -> EligibilityReport:
     def run() -> EligibilityReport:
         report = evaluate(ctx.con, ctx.stage, ctx.quarter, previous_r, ctx.settings.rules)
         decisions.override_register(ctx.con, ctx.stage)
+        build_evidence(ctx.con, ctx.stage, ctx.quarter, ctx.settings.rules)
         return report
 
     report = _timed(ctx, "rules", run)
@@ -233,8 +250,10 @@ def diff_quarter(ctx: RunContext) -> None:
 @task(name="conflicts-and-check", cache_policy=NO_CACHE)
 def check_register(ctx: RunContext) -> None:
     def run() -> None:
-        build_conflicts(ctx.con, ctx.stage, ctx.settings.rules)
+        history = [q for q in warehouse.published_quarters(ctx.con) if q < ctx.quarter]
+        build_conflicts(ctx.con, ctx.stage, ctx.quarter, ctx.settings.rules, history)
         decisions.resolve_conflicts(ctx.con, ctx.stage)
+        apply_feedback(ctx.con, ctx.stage)
         decisions.decided_pairs(ctx.con, ctx.stage)
         build_signals(ctx.con, ctx.stage)
         build_check(ctx.con, ctx.stage, ctx.settings.matching)
@@ -260,6 +279,11 @@ def publish(ctx: RunContext, summary: run_summary.RunSummary, started: datetime)
                     f"SELECT model_json FROM {ctx.stage}.match_model"
                 ).fetchall()[0][0],
             },
+            people=PeopleOutputs(
+                ctx.settings.publish,
+                tuple(q for q in warehouse.published_quarters(ctx.con) if q < ctx.quarter),
+                ctx.settings.rules.birthday_counts_as_reached,
+            ),
         )
         if ctx.gate is not None and ctx.settings.expectations.data_docs:
             ctx.gate.write_docs(staging / DOCS_DIR)

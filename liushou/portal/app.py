@@ -47,7 +47,8 @@ from liushou.portal.policy import TABLES, ForbiddenError, NotFoundError, check_t
 from liushou.portal.sessions import SessionStore
 from liushou.portal.storage import PortalDB
 from liushou.portal.throttle import LoginThrottle
-from liushou.publish.tables import CONFLICT_KIND_NAMES, VALUES
+from liushou.publish.tables import VALUES
+from liushou.vocabulary import CONFLICT_KIND_NAMES
 
 HERE = Path(__file__).parent
 FORMATS = ("csv", "xlsx")

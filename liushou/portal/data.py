@@ -18,7 +18,8 @@ from typing import Any
 
 import pandas as pd
 
-from liushou.privacy import mask_id, mask_id_series, mask_record_key
+from liushou import privacy
+from liushou.privacy import mask_id_series, mask_record_key
 from liushou.publish.tables import OUTPUT_NAMES
 
 QUARTER_DIR = re.compile(r"^\d{4}Q[1-4]$")
@@ -37,15 +38,16 @@ TABLE_TITLES: dict[str, str] = {
     "check": "不重不漏检查 check",
     "resolved_conflicts": "已处理问题 resolved conflicts",
     "expectations": "数据质量检查 expectations",
+    "evidence": "逐项依据 evidence",
+    "signals": "不漏线索 signals",
 }
+
+ID_COLUMNS = {"confirmed_id", "father_id", "mother_id", "repaired_id"}
+"""Columns holding one ID number each besides the ``*id_number`` ones."""
 
 KEY_COLUMNS = {"person_id", "record_key", "records"}
 """Keys that are or contain ID and student numbers: masked part by part
 (:func:`~liushou.privacy.mask_record_key`) so the rest of the key still finds the row."""
-
-_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])[A-Za-z]?\d{14,17}[0-9Xx](?![0-9A-Za-z])")
-"""An ID number (18 or 15 digits) or student number (a letter and 18) inside free text:
-details, evidence, raw rows of the quarantine."""
 
 
 class NotPublishedError(LookupError):
@@ -140,9 +142,9 @@ def mask_frame(frame: pd.DataFrame) -> pd.DataFrame:
     masked = frame.copy()
     for column in masked.columns:
         values = masked[column]
-        if column in KEY_COLUMNS or re.fullmatch(r"r\d+_record_key", column):
+        if column in KEY_COLUMNS or re.fullmatch(r"r\d+_record_key|\w+_records?", column):
             masked[column] = values.map(_mask_keys)
-        elif column.endswith("id_number") or column == "confirmed_id":
+        elif column.endswith("id_number") or column in ID_COLUMNS:
             masked[column] = mask_id_series(values).where(values.notna(), None)
         elif values.dtype == object or isinstance(values.dtype, pd.StringDtype):
             masked[column] = values.map(mask_text)
@@ -162,14 +164,12 @@ def _mask_keys(value: object) -> object:
 
 def mask_text(value: object) -> object:
     """ID-like numbers inside free text masked; anything not text returned as it is."""
-    if not isinstance(value, str):
-        return value
-    return _ID_IN_TEXT.sub(lambda m: mask_id(m.group(0)), value)
+    return privacy.mask_text(value) if isinstance(value, str) else value
 
 
 def masked(text: str) -> str:
     """``text`` with every ID-like number masked (messages, audit entries)."""
-    return _ID_IN_TEXT.sub(lambda m: mask_id(m.group(0)), text)
+    return privacy.mask_text(text)
 
 
 def scoped(frame: pd.DataFrame, scope: Scope) -> pd.DataFrame:

@@ -19,7 +19,8 @@ import xlsxwriter
 from liushou.decisions.workbook import COLUMNS as REVIEW_COLUMNS
 from liushou.decisions.workbook import write_review_workbook
 from liushou.publish.cells import csv_cell, write_rows
-from liushou.publish.tables import CONFLICT_KIND_NAMES, DUPLICATE_KINDS, HEADERS, VALUES
+from liushou.publish.tables import HEADERS, VALUES
+from liushou.vocabulary import CONFLICT_KIND_NAMES, DUPLICATE_KIND_NAMES
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -35,7 +36,7 @@ def readable(frame: pd.DataFrame, table: str) -> pd.DataFrame:
                 lambda v, m=mapping: m.get(v, v) if isinstance(v, str) else v
             )
     if "kind" in view.columns:
-        kinds = DUPLICATE_KINDS if table == "duplicates" else CONFLICT_KIND_NAMES
+        kinds = DUPLICATE_KIND_NAMES if table == "duplicates" else CONFLICT_KIND_NAMES
         view["kind"] = view["kind"].map(lambda v: kinds.get(v, v) if isinstance(v, str) else v)
     if "records" in view.columns:
         view["records"] = view["records"].map(

@@ -27,7 +27,8 @@ from liushou.decisions.workbook import (
     decision_from_row,
 )
 from liushou.portal.data import is_missing, mask_frame, published_quarters, township_names
-from liushou.publish.tables import CONFLICT_KIND_NAMES, VALUES
+from liushou.publish.tables import VALUES
+from liushou.vocabulary import CONFLICT_KIND_NAMES
 
 PORTAL_SHEET = "门户 portal"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -37,14 +38,17 @@ def write_rows(
     mark_format: Any = None,
     first_row: int = 1,
 ) -> None:
-    """``frame``'s rows from ``first_row`` down; rows where ``marked`` get ``mark_format``."""
+    """``frame``'s rows from ``first_row`` down; rows where ``marked`` get ``mark_format``.
+    A list (the records of a finding, of a parent's evidence) is one item a line."""
     flags = marked if marked is not None else [False] * len(frame)
     for r, (values, bad) in enumerate(
         zip(frame.itertuples(index=False), flags, strict=True), start=first_row
     ):
         fmt = mark_format if bad else None
         for c, value in enumerate(values):
-            if value is None or (not isinstance(value, str) and pd.isna(value)):
+            if isinstance(value, (list, tuple, np.ndarray)):
+                sheet.write_string(r, c, "\n".join(str(v) for v in value), fmt)
+            elif value is None or (not isinstance(value, str) and pd.isna(value)):
                 sheet.write_blank(r, c, None, fmt)
             elif hasattr(value, "year") and not isinstance(value, str):
                 sheet.write_datetime(r, c, pd.Timestamp(value).to_pydatetime(), date_format)

@@ -10,7 +10,8 @@ from typing import Any
 
 import duckdb
 
-from liushou.publish.tables import CONFLICT_KIND_NAMES, DUPLICATE_KINDS, OUTPUTS, VALUES
+from liushou.publish.tables import OUTPUTS, VALUES
+from liushou.vocabulary import CONFLICT_KIND_NAMES, DUPLICATE_KIND_NAMES
 
 
 @dataclass
@@ -29,6 +30,10 @@ class RunSummary:
     register_by_category: dict[str, int] = field(default_factory=dict)
     exits_by_reason: dict[str, int] = field(default_factory=dict)
     conflicts_by_kind: dict[str, int] = field(default_factory=dict)
+    findings_by_route: dict[str, int] = field(default_factory=dict)
+    """Open findings per agency (analyst, 公安, 教育, 民政): the size of each work list."""
+    signals_by_explanation: dict[str, int] = field(default_factory=dict)
+    guardian_gaps_by_township: dict[str, int] = field(default_factory=dict)
     duplicates_by_kind: dict[str, dict[str, int]] = field(default_factory=dict)
     check_total: dict[str, Any] = field(default_factory=dict)
     failing_townships: list[dict[str, Any]] = field(default_factory=list)
@@ -105,6 +110,18 @@ def collect(con: duckdb.DuckDBPyConnection, s: str, summary: RunSummary) -> RunS
     )
     summary.conflicts_by_kind = _counts(
         con, f"SELECT kind, count(*) FROM {s}.conflicts GROUP BY 1 ORDER BY 1"
+    )
+    summary.findings_by_route = _counts(
+        con, f"SELECT route, count(*) FROM {s}.conflicts GROUP BY 1 ORDER BY 1"
+    )
+    summary.signals_by_explanation = _counts(
+        con, f"SELECT explanation, count(*) FROM {s}.signals GROUP BY 1 ORDER BY 1"
+    )
+    summary.guardian_gaps_by_township = _counts(
+        con,
+        f"""SELECT coalesce(p.name, c.township_code, '未知乡镇'), count(*)
+            FROM {s}.conflicts c LEFT JOIN {s}.places p ON p.code = c.township_code
+            WHERE c.kind = 'guardian_missing' GROUP BY 1 ORDER BY 1""",
     )
     summary.duplicates_by_kind = {
         kind: {"groups": int(groups), "rows": int(rows)}
@@ -201,9 +218,30 @@ def to_markdown(summary: RunSummary, docs_link: str | None = None) -> str:
             ("kind", "conflicts"),
         ),
         _table(
+            "Findings by who acts on them",
+            [
+                (VALUES["route"].get(k, k) + f" ({k})", v)
+                for k, v in summary.findings_by_route.items()
+            ],
+            ("route", "open findings"),
+        ),
+        _table(
+            "不漏 signals by explanation",
+            [
+                (VALUES["explanation"].get(k, k) + f" ({k})", v)
+                for k, v in summary.signals_by_explanation.items()
+            ],
+            ("explanation", "signals"),
+        ),
+        _table(
+            "Guardianship gaps (未落实委托监护) by township",
+            list(summary.guardian_gaps_by_township.items()),
+            ("township", "children"),
+        ),
+        _table(
             "Duplicates by kind",
             [
-                (DUPLICATE_KINDS.get(k, k), f"{v['groups']} groups, {v['rows']} rows")
+                (DUPLICATE_KIND_NAMES.get(k, k), f"{v['groups']} groups, {v['rows']} rows")
                 for k, v in summary.duplicates_by_kind.items()
             ],
             ("kind", "groups / rows"),

@@ -8,7 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from liushou.register.conflicts import CONFLICT_KINDS
+from liushou.register.signals import SIGNAL_COLUMNS
+from liushou.rules.evidence import EVIDENCE_COLUMNS
+from liushou.vocabulary import (
+    CATEGORY_NAMES,
+    CLAUSE_NAMES,
+    EXIT_REASON_NAMES,
+    EXPLANATION_NAMES,
+    EXPLANATIONS,
+    PARENT_SOURCE_NAMES,
+    PARENT_STATE_NAMES,
+    ROUTE_NAMES,
+    SIGNAL_NAMES,
+    SOURCE_NAMES,
+    STATUS_NAMES,
+)
 
 HEADERS: dict[str, str] = {
     "person_id": "人员编号",
@@ -72,55 +86,65 @@ HEADERS: dict[str, str] = {
     "observed": "观测值",
     "examples": "示例位置",
     "error": "错误",
+    "route": "办理部门",
+    "action": "办理事项",
+    "first_seen": "首次发现",
+    "age_quarters": "已持续季度",
+    "feedback_status": "办理状态",
+    "feedback_note": "办理说明",
+    "signal": "线索",
+    "explanation": "解释",
+    **{f"signals_{e}": f"线索：{name}" for e, name in EXPLANATION_NAMES.items()},
+    "guardian_gaps": "未落实委托监护",
+    "age_years": "周岁",
+    "under_16": "不满16周岁",
+    "household_status": "户籍状态",
+    "status_ok": "户籍状态符合",
+    "status_record": "户籍记录",
+    "home_county": "居住县(区)",
+    "home_county_by": "居住地依据",
+    "home_record": "学籍记录",
+    "scope": "范围",
+    "scope_ok": "范围符合",
+    "scope_detail": "范围说明",
+    **{
+        f"{role}_{part}": f"{who}{label}"
+        for role, who in (("father", "父亲"), ("mother", "母亲"))
+        for part, label in (
+            ("id", "身份号码"),
+            ("identified_by", "确定依据"),
+            ("state", "状态"),
+            ("since", "起始日期"),
+            ("until", "结束日期"),
+            ("place", "务工地"),
+            ("records", "依据记录"),
+            ("detail", "说明"),
+        )
+    },
+    "eligible": "纳入名册",
+    "failing_clause": "不符合的条件",
+    "outcome": "结论",
 }
 
 VALUES: dict[str, dict[str, str]] = {
-    "category": {
-        "both_away": "父母双方外出务工",
-        "one_away_other_unable": "一方外出另一方无监护能力",
-    },
-    "status": {"new": "新增", "continuing": "持续"},
-    "reason": {
-        "died": "死亡",
-        "aged_out": "年满16周岁",
-        "moved_out": "户籍迁出",
-        "moved_with_parents": "随父母外出",
-        "parent_returned": "父母返乡",
-        "other": "其他",
-    },
+    "category": CATEGORY_NAMES,
+    "status": STATUS_NAMES,
+    "reason": EXIT_REASON_NAMES,
     "level": {"township": "乡镇(街道)", "total": "合计"},
     "severity": {"blocking": "阻断", "warning": "警告"},
     "phase": {"sources": "源数据", "published": "发布表"},
-    "source": {
-        "hukou": "户籍",
-        "xueji": "学籍",
-        "register": "民政名册",
-        "previous_register": "上季度名册",
-        "work": "外出务工",
-        "incapacity": "无监护能力",
-    },
+    "source": SOURCE_NAMES,
+    "route": {str(k): v for k, v in ROUTE_NAMES.items()},
+    "signal": SIGNAL_NAMES,
+    "explanation": EXPLANATION_NAMES,
+    "failing_clause": CLAUSE_NAMES,
+    "father_state": PARENT_STATE_NAMES,
+    "mother_state": PARENT_STATE_NAMES,
+    "father_identified_by": PARENT_SOURCE_NAMES,
+    "mother_identified_by": PARENT_SOURCE_NAMES,
 }
-
-DUPLICATE_KINDS: dict[str, str] = {
-    "register_same_child": "名册重复 (同一儿童多条)",
-    "school_multiple_enrolment": "一人多籍",
-}
-
-CONFLICT_KIND_NAMES: dict[str, str] = {
-    "invalid_id": "身份证号无效",
-    "id_name_mismatch": "身份证号与姓名不符",
-    "ambiguous_match": "匹配不确定",
-    "dual_hukou": "疑似一人多户",
-    "no_hukou": "疑似无户籍",
-    "hukou_elsewhere": "户籍在外地",
-    "not_in_school": "未见在读学籍",
-    "school_flag_disagrees": "学校标记不一致",
-    "parents_unknown": "父母无法确定",
-    "other_vulnerable": "父母均无监护能力",
-    "register_unsupported": "名册无依据",
-    "work_place_unclear": "务工地不明",
-}
-assert set(CONFLICT_KIND_NAMES) == set(CONFLICT_KINDS)
+"""Chinese for every coded column a bureau reads (the words come from
+:mod:`liushou.vocabulary`)."""
 
 
 @dataclass(frozen=True)
@@ -185,9 +209,19 @@ OUTPUTS: tuple[OutputTable, ...] = (
             "detail",
             "suggestion",
             "township_code",
+            "village_code",
+            "source",
+            "route",
+            "action",
+            "first_seen",
+            "age_quarters",
+            "feedback_status",
+            "feedback_note",
         ),
         sheet_by="kind",
     ),
+    OutputTable("evidence", tuple(EVIDENCE_COLUMNS), xlsx=False),
+    OutputTable("signals", tuple(SIGNAL_COLUMNS), xlsx=False),
     OutputTable(
         "links",
         (
@@ -226,7 +260,8 @@ OUTPUTS: tuple[OutputTable, ...] = (
             "duplicate_rows",
             "unresolved_probable_duplicates",
             "signals",
-            "signals_unexplained",
+            *(f"signals_{e}" for e in EXPLANATIONS),
+            "guardian_gaps",
             "bu_chong",
             "bu_lou",
         ),
@@ -239,6 +274,7 @@ OUTPUTS: tuple[OutputTable, ...] = (
             "person_id",
             "records",
             "detail",
+            "route",
             "decision_id",
             "decision",
             "note",
@@ -289,7 +325,7 @@ WAREHOUSE_TABLES = (
     "parent_spells",
     "enrolments",
     "previous",
-    "signals",
     "places",
+    "hukou_id_repairs",
 )
 """Everything a quarter keeps in the warehouse, so any quarter can be re-read and compared."""

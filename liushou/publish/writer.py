@@ -8,6 +8,7 @@ two renames is put right at the start of the next run.
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from datetime import datetime, time
 from pathlib import Path
 
@@ -17,15 +18,22 @@ import xlsxwriter
 
 from liushou.decisions.workbook import review_frame, write_review_workbook
 from liushou.publish.cells import write_rows
+from liushou.publish.config import PublishConfig
+from liushou.publish.statistics import statistics_frames, write_statistics
 from liushou.publish.tables import (
-    CONFLICT_KIND_NAMES,
-    DUPLICATE_KINDS,
     HEADERS,
     OUTPUTS,
     VALUES,
     OutputTable,
 )
+from liushou.publish.worklists import (
+    agency_frames,
+    visit_frames,
+    write_agency_workbook,
+    write_visit_lists,
+)
 from liushou.quarters import Quarter
+from liushou.vocabulary import AGENCIES, CONFLICT_KIND_NAMES, DUPLICATE_KIND_NAMES
 
 STAGING_PREFIX = ".staging-"
 OLD_PREFIX = ".old-"
@@ -55,10 +63,14 @@ def write_outputs(
     quarter: Quarter,
     run_id: str,
     extra_files: dict[str, str] | None = None,
+    people: PeopleOutputs | None = None,
 ) -> Path:
-    """Write every output table of ``schema`` into a staging folder and return it."""
+    """Write every output table of ``schema`` into a staging folder and return it, with
+    the workbooks people work from (``people``: none when not given)."""
     staging = out / f"{STAGING_PREFIX}{quarter}-{run_id}"
     staging.mkdir(parents=True)
+    if people is not None:
+        write_people_outputs(con, schema, staging, quarter, people)
     for table in OUTPUTS:
         columns = ", ".join(f'"{c}"' for c in table.columns)
         relation = con.sql(f"SELECT {columns} FROM {schema}.{table.name}")
@@ -66,12 +78,47 @@ def write_outputs(
         if table.name == "conflicts":
             review = review_frame(con, schema)
             review.to_parquet(staging / "conflicts_review.parquet", index=False)
-            write_review_workbook(review, staging / "conflicts.xlsx", str(quarter))
+            analyst = review[review["route"] == "analyst"]
+            write_review_workbook(analyst, staging / "conflicts.xlsx", str(quarter))
         elif table.xlsx:
             _write_xlsx(relation.df(), table, staging / f"{table.name}.xlsx", quarter)
     for name, text in (extra_files or {}).items():
         (staging / name).write_text(text, encoding="utf-8")
     return staging
+
+
+VISITS_DIR = "visits"
+
+
+@dataclass(frozen=True)
+class PeopleOutputs:
+    """What the workbooks for people need besides the stage: the settings, the quarters
+    published before (statistics compare with the last four), and the age reading."""
+
+    config: PublishConfig
+    history: tuple[Quarter, ...] = ()
+    birthday_counts_as_reached: bool = False
+
+
+def write_people_outputs(
+    con: duckdb.DuckDBPyConnection,
+    schema: str,
+    folder: Path,
+    quarter: Quarter,
+    people: PeopleOutputs,
+) -> None:
+    """The agencies' work lists, the villages' visit lists and the statistics: what a
+    person opens, each as small as its reader (an agency, a township)."""
+    if people.config.worklists:
+        for agency in AGENCIES:
+            frames = agency_frames(con, schema, agency, full_ids=people.config.agency_full_ids)
+            write_agency_workbook(frames, folder / f"worklist_{agency}.xlsx", quarter, agency)
+        write_visit_lists(visit_frames(con, schema), folder / VISITS_DIR, quarter)
+    if people.config.statistics:
+        frames = statistics_frames(
+            con, schema, quarter, list(people.history), people.birthday_counts_as_reached
+        )
+        write_statistics(frames, folder / "statistics.xlsx", quarter)
 
 
 REJECTED_DIR = "rejected"
@@ -116,7 +163,7 @@ def _readable(frame: pd.DataFrame, table: OutputTable) -> pd.DataFrame:
         if column in view.columns and not (table.name == "duplicates" and column == "source"):
             view[column] = view[column].map(lambda v, m=mapping: m.get(v, v))
     if table.name == "duplicates":
-        view["kind"] = view["kind"].map(lambda v: DUPLICATE_KINDS.get(v, v))
+        view["kind"] = view["kind"].map(lambda v: DUPLICATE_KIND_NAMES.get(v, v))
         view["source"] = view["source"].map(lambda v: VALUES["source"].get(v, v))
     if "records" in view.columns:
         view["records"] = view["records"].map(

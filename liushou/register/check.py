@@ -2,9 +2,9 @@
 
 不重: no person twice on the register, and no pair of register rows the matcher scores
 at or above ``review_min_score`` that no analyst has decided. 不漏: every signal that a
-child may be left behind (rules.md) is explained by the register, the exits, the
-conflicts or the duplicates. Rows that could not be read at all (quarantine) are
-signals too, and nothing explains them: the bureau must mend the file.
+child may be left behind (rules.md, :mod:`.signals`) is explained; the check counts each
+kind of explanation per township, so a county sees how much the rules explain and how
+much waits on an agency.
 """
 
 from __future__ import annotations
@@ -13,75 +13,10 @@ import duckdb
 import pandas as pd
 
 from liushou.matching.config import MatchingConfig
-from liushou.warehouse import column_or_null
+from liushou.vocabulary import EXPLANATIONS
 
 TOTAL_NAME = "合计"
 UNKNOWN_NAME = "未知乡镇"
-
-
-def build_signals(con: duckdb.DuckDBPyConnection, s: str) -> None:
-    reg_division = column_or_null(con, f"{s}.raw_register", "division_code", "w")
-    school_division = column_or_null(con, f"{s}.raw_xueji", "school_division_code", "w")
-    flag = column_or_null(con, f"{s}.raw_xueji", "left_behind_flag", "w")
-    con.execute(f"""
-        CREATE OR REPLACE TABLE {s}.signals AS
-        WITH raw_signals AS (
-            SELECT CASE WHEN source = 'previous_register' THEN 'previous_register'
-                        ELSE 'landing_register' END AS signal, person_id, record_key,
-                   township_code AS row_township
-            FROM {s}.previous
-            UNION ALL
-            SELECT 'landing_register', l.person_id, l.record_key,
-                   CASE WHEN length(g.division_code) >= 9 THEN left(g.division_code, 9) END
-            FROM {s}.links l JOIN {s}.canon_register g
-              ON l.source = 'register' AND l.file = g.file
-             AND l.sheet IS NOT DISTINCT FROM g.sheet AND l.row_number = g.row_number
-            WHERE (SELECT count(*) FROM {s}.previous WHERE source = 'previous_register') > 0
-            UNION ALL
-            SELECT 'school_flag', l.person_id, l.record_key,
-                   CASE WHEN length(x.school_division_code) >= 9
-                        THEN left(x.school_division_code, 9) END
-            FROM {s}.links l JOIN {s}.canon_xueji x
-              ON l.source = 'xueji' AND l.file = x.file
-             AND l.sheet IS NOT DISTINCT FROM x.sheet AND l.row_number = x.row_number
-            WHERE x.school_flag
-            UNION ALL
-            SELECT 'parent_away', person_id, record_key, NULL
-            FROM {s}.children WHERE parent_away_signal
-            UNION ALL
-            SELECT 'unreadable_register', NULL, q.record_key,
-                   CASE WHEN length({reg_division}) >= 9 THEN left({reg_division}, 9) END
-            FROM {s}.quarantine q JOIN {s}.raw_register w
-              ON q.source = 'register' AND w.file = q.file
-             AND w.sheet IS NOT DISTINCT FROM q.sheet AND w.row_number::INTEGER = q.row_number
-            UNION ALL
-            SELECT 'unreadable_school_flag', NULL, q.record_key,
-                   CASE WHEN length({school_division}) >= 9
-                        THEN left({school_division}, 9) END
-            FROM {s}.quarantine q JOIN {s}.raw_xueji w
-              ON q.source = 'xueji' AND w.file = q.file
-             AND w.sheet IS NOT DISTINCT FROM q.sheet AND w.row_number::INTEGER = q.row_number
-            WHERE trim({flag}) IN ('1', '2', '是', '单亲留守', '双亲留守')
-        ),
-        conflict_keys AS (SELECT DISTINCT unnest(records) AS record_key FROM {s}.conflicts)
-        SELECT r.signal, r.person_id, r.record_key,
-               coalesce(c.child_township, r.row_township) AS township_code,
-               CASE WHEN r.person_id IN (SELECT person_id FROM {s}.register) THEN 'register'
-                    WHEN r.person_id IN (SELECT person_id FROM {s}.exits) THEN 'exits'
-                    WHEN r.person_id IN (SELECT person_id FROM {s}.conflicts
-                                         WHERE person_id IS NOT NULL)
-                         OR r.record_key IN (SELECT record_key FROM conflict_keys)
-                        THEN 'conflicts'
-                    WHEN r.person_id IN (SELECT person_id FROM {s}.duplicates)
-                         OR r.record_key IN (SELECT record_key FROM {s}.duplicates)
-                        THEN 'duplicates'
-                    WHEN r.person_id IN (SELECT person_id FROM {s}.decided_persons)
-                         OR r.record_key IN (SELECT record_key FROM {s}.decided_persons)
-                        THEN 'analyst'
-               END AS explained_by
-        FROM raw_signals r LEFT JOIN {s}.children c USING (person_id)
-        ORDER BY r.signal, r.record_key
-    """)
 
 
 def probable_duplicates(
@@ -121,6 +56,14 @@ def build_check(con: duckdb.DuckDBPyConnection, s: str, config: MatchingConfig) 
     con.execute(f"CREATE OR REPLACE TABLE {s}.probable_duplicates AS SELECT * FROM _probable")
     con.unregister("_probable")
     total_pairs = len(pairs)
+    by_explanation = ", ".join(
+        f"count(*) FILTER (WHERE explanation = '{e}') AS signals_{e}" for e in EXPLANATIONS
+    )
+    explained_columns = ", ".join(
+        f"coalesce(sig.signals_{e}, 0) AS signals_{e}" for e in EXPLANATIONS
+    )
+    explained_sums = ", ".join(f"sum(signals_{e})" for e in EXPLANATIONS)
+    explained_casts = ", ".join(f"signals_{e}::BIGINT AS signals_{e}" for e in EXPLANATIONS)
     con.execute(f"""
         CREATE OR REPLACE TABLE {s}.check AS
         WITH towns AS (
@@ -140,8 +83,12 @@ def build_check(con: duckdb.DuckDBPyConnection, s: str, config: MatchingConfig) 
         ),
         sig AS (
             SELECT township_code, count(*) AS signals,
-                   count(*) FILTER (WHERE explained_by IS NULL) AS signals_unexplained
+                   {by_explanation}
             FROM {s}.signals GROUP BY ALL
+        ),
+        gaps AS (
+            SELECT township_code, count(*) AS guardian_gaps FROM {s}.conflicts
+            WHERE kind = 'guardian_missing' GROUP BY ALL
         ),
         rows AS (
             SELECT 'township' AS level, t.township_code,
@@ -151,26 +98,29 @@ def build_check(con: duckdb.DuckDBPyConnection, s: str, config: MatchingConfig) 
                    coalesce(dup.duplicate_rows, 0) AS duplicate_rows,
                    coalesce(pd.n, 0) AS unresolved_probable_duplicates,
                    coalesce(sig.signals, 0) AS signals,
-                   coalesce(sig.signals_unexplained, 0) AS signals_unexplained,
+                   {explained_columns},
+                   coalesce(gaps.guardian_gaps, 0) AS guardian_gaps,
                    coalesce(reg.repeated, 0) AS repeated
             FROM towns t
             LEFT JOIN reg ON reg.township_code IS NOT DISTINCT FROM t.township_code
             LEFT JOIN dup ON dup.township_code IS NOT DISTINCT FROM t.township_code
             LEFT JOIN sig ON sig.township_code IS NOT DISTINCT FROM t.township_code
+            LEFT JOIN gaps ON gaps.township_code IS NOT DISTINCT FROM t.township_code
             LEFT JOIN {s}.probable_duplicates pd
               ON pd.township_code IS NOT DISTINCT FROM t.township_code
             LEFT JOIN {s}.places p ON p.code = t.township_code
         ),
         total AS (
             SELECT 'total', NULL, '{TOTAL_NAME}', sum(register_rows), sum(duplicate_rows),
-                   {total_pairs}, sum(signals), sum(signals_unexplained),
+                   {total_pairs}, sum(signals), {explained_sums}, sum(guardian_gaps),
                    (SELECT count(*) - count(DISTINCT person_id) FROM {s}.register)
             FROM rows
         )
         SELECT level, township_code, township_name, register_rows::BIGINT AS register_rows,
                duplicate_rows::BIGINT AS duplicate_rows,
                unresolved_probable_duplicates::BIGINT AS unresolved_probable_duplicates,
-               signals::BIGINT AS signals, signals_unexplained::BIGINT AS signals_unexplained,
+               signals::BIGINT AS signals, {explained_casts},
+               guardian_gaps::BIGINT AS guardian_gaps,
                repeated = 0 AND unresolved_probable_duplicates = 0 AS bu_chong,
                signals_unexplained = 0 AS bu_lou
         FROM (SELECT * FROM rows UNION ALL SELECT * FROM total)

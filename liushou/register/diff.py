@@ -12,8 +12,6 @@ import duckdb
 
 from liushou.quarters import Quarter
 
-EXIT_REASONS = ("died", "aged_out", "moved_out", "moved_with_parents", "parent_returned", "other")
-
 _TOWNSHIP = r"(?:县|区|市)([^省市县区]{1,10}?(?:街道|镇|乡))"
 _VILLAGE = (
     r"(?:街道|镇|乡)([^镇乡]{1,12}?(?:社区居委会|村民委员会|居民委员会|村委会|居委会|社区|村))"

@@ -15,8 +15,8 @@ from stdnum.exceptions import InvalidComponent
 from liushou.data.generator import DemoSpec, build, generate_demo, make_truth, timed_demo
 from liushou.data.truth import Truth
 from liushou.register.conflicts import CONFLICT_KINDS
-from liushou.register.diff import EXIT_REASONS
 from liushou.sources.contract import SPECS, normalise_header
+from liushou.vocabulary import EXIT_REASONS
 from tests.data.conftest import SMALL, Table, read_tables
 
 DUPLICATE_KINDS = {"register_same_child", "school_multiple_enrolment"}
@@ -314,6 +314,8 @@ def test_truth_leaks_nothing_the_files_lack(truth: Truth) -> None:
             "old",
             "new",
             "source",
+            "signal",
+            "explanation",
         }
 
 

@@ -15,7 +15,7 @@ import pytest
 from liushou.cli import main
 from liushou.data.generator import DemoSpec, generate_demo
 from liushou.decisions.store import DECISIONS_FILE, Decision, DecisionStore
-from liushou.decisions.workbook import COLUMNS, META_SHEET
+from liushou.decisions.workbook import COLUMNS, META_SHEET, decision_from_row
 
 pytestmark = pytest.mark.e2e
 
@@ -104,12 +104,14 @@ def test_decisions_round_trip_through_excel_and_two_quarters(county, tmp_path, c
     unknown = _one(review, "parents_unknown")
     unknown_person = conflicts.loc[unknown["conflict_id"], "person_id"]
     assert unknown_person not in on_register
-    schooled = _one(review, "not_in_school")
+    schooled = _one(
+        review, "not_in_school", conflict_id=lambda c: conflicts.loc[c, "person_id"] in on_register
+    )
     schooled_person = conflicts.loc[schooled["conflict_id"], "person_id"]
     assert schooled_person in on_register
     flag = _one(  # about another child than the ones decided above
         review,
-        "school_flag_disagrees",
+        "guardian_missing",
         conflict_id=lambda c: (
             conflicts.loc[c, "person_id"] not in (unknown_person, schooled_person)
         ),
@@ -119,6 +121,12 @@ def test_decisions_round_trip_through_excel_and_two_quarters(county, tmp_path, c
     ].iloc[0]
 
     exported = openpyxl.load_workbook(out / Q2 / "conflicts.xlsx")
+    assert set(exported.sheetnames) <= {
+        "匹配不确定",
+        "疑似一人多户",
+        "身份证号与姓名不符",
+        META_SHEET,
+    }
     sheet = exported["疑似一人多户"]
     (validation,) = sheet.data_validations.dataValidation  # the decision drop-down
     assert validation.type == "list" and "different_people" in validation.formula1
@@ -141,21 +149,6 @@ def test_decisions_round_trip_through_excel_and_two_quarters(county, tmp_path, c
             (
                 pair["conflict_id"],
                 {"decision": "different_people 不是同一人", "note": "双胞胎 twins"},
-            ),
-            (
-                unknown["conflict_id"],
-                {"decision": "include 纳入名册", "note": "father confirmed away by phone"},
-            ),
-            (
-                schooled["conflict_id"],
-                {"decision": "exclude 不纳入名册", "note": "home visit: mother is back"},
-            ),
-            (
-                flag["conflict_id"],
-                {
-                    "decision": "resolve_conflict 已处理(填写备注)",
-                    "note": "school corrected its flag",
-                },
             ),
             # planted defects, each refused with its sheet and row:
             (
@@ -183,6 +176,33 @@ def test_decisions_round_trip_through_excel_and_two_quarters(county, tmp_path, c
     assert err.count("contradicts another row of this file") == 2
     assert re.search(r"sheet 疑似一人多户, row \d+", err)
     store = DecisionStore(out / DECISIONS_FILE)
+    # conflicts.xlsx is the analysts' identity queue; decisions on findings an agency
+    # verified (in or out of the register, dealt with) are taken where the portal takes
+    # them, by the same rule that reads a workbook row
+    known = review.set_index("conflict_id")
+    at = store.current()[0].at
+    store.append(
+        [
+            decision_from_row(values, known, "李分析", at, "portal", 1)
+            for values in (
+                {
+                    "conflict_id": unknown["conflict_id"],
+                    "decision": "include",
+                    "note": "father confirmed away by phone",
+                },
+                {
+                    "conflict_id": schooled["conflict_id"],
+                    "decision": "exclude",
+                    "note": "home visit: mother is back",
+                },
+                {
+                    "conflict_id": flag["conflict_id"],
+                    "decision": "resolve_conflict",
+                    "note": "委托监护确认书已签订",
+                },
+            )
+        ]
+    )
     stored = store.current()
     assert sorted(d.kind for d in stored) == sorted(
         ["same_person", "confirm_id", "different_people", "include", "exclude", "resolve_conflict"]
@@ -222,7 +242,7 @@ def test_decisions_round_trip_through_excel_and_two_quarters(county, tmp_path, c
     for conflict in (pair, unknown, flag):  # these still arise, answered
         assert conflict["conflict_id"] in resolved.index
     # the others no longer arise at all: the pupil is linked, the child off the register
-    assert resolved.loc[flag["conflict_id"], "note"] == "school corrected its flag"
+    assert resolved.loc[flag["conflict_id"], "note"] == "委托监护确认书已签订"
     assert other_pair["conflict_id"] in conflicts_after  # its rows were refused
     # the check: decided pairs are no longer unresolved, decided children are explained
     total = _table(out, Q2, "check").query("level == 'total'").iloc[0]

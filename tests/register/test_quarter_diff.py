@@ -81,8 +81,11 @@ def test_civil_register_child_without_support_is_a_conflict(county):
     con, fams = county
     conflicts = _table(con, Q3, "conflicts")
     child = fams["unsupported"].child["id_number"]
-    row = conflicts[conflicts["person_id"] == child]
-    assert list(row["kind"]) == ["register_unsupported"]
+    row = conflicts[conflicts["person_id"] == child].set_index("kind")
+    assert row.loc["register_unsupported", "route"] == "民政"
+    # on no school roll either: every household child of 7-14 is checked, to 教育
+    assert set(row.index) == {"register_unsupported", "not_in_school"}
+    assert row.loc["not_in_school", "route"] == "教育"
 
 
 def test_school_multiple_enrolment(county):
@@ -119,8 +122,8 @@ GOLDEN_VIEWS = {
     "register": "SELECT person_id, name, category, status, entered_on, township_code, sources, "
     "detail FROM {s}.register ORDER BY person_id",
     "exits": "SELECT person_id, name, reason, detail FROM {s}.exits ORDER BY person_id",
-    "conflicts": "SELECT conflict_id, kind, person_id, array_to_string(records, ' ; ') AS records "
-    "FROM {s}.conflicts ORDER BY conflict_id",
+    "conflicts": "SELECT conflict_id, kind, person_id, array_to_string(records, ' ; ') AS records, "
+    "route, age_quarters FROM {s}.conflicts ORDER BY conflict_id",
     "duplicates": "SELECT group_id, kind, source, record_key, person_id FROM {s}.duplicates "
     "ORDER BY group_id, record_key",
     "check": "SELECT * FROM {s}.check ORDER BY level DESC, township_code NULLS LAST",
