@@ -136,8 +136,9 @@ def _parser() -> argparse.ArgumentParser:
     add = users_sub.add_parser("add", help="create a portal account (password from a prompt)")
     add.add_argument("username")
     add.add_argument("--out", required=True, type=Path, help="the runs' output folder")
-    add.add_argument("--role", required=True, choices=("admin", "county", "township"))
+    add.add_argument("--role", required=True, choices=("admin", "county", "township", "agency"))
     add.add_argument("--township", help="9-digit township code (township accounts only)")
+    add.add_argument("--agency", choices=("公安", "教育"), help="the agency (agency accounts only)")
     add.add_argument(
         "--full-ids", action="store_true", help="may see ID numbers in full (default: masked)"
     )
@@ -402,7 +403,7 @@ def _users(args: argparse.Namespace) -> int:
             table.add_row(
                 escape(a.username),
                 ROLE_NAMES[a.role],
-                a.township_code or "",
+                a.township_code or a.agency or "",
                 "yes" if a.full_ids else "no",
                 "yes" if a.active else "no",
                 f"{a.created_at:%Y-%m-%d %H:%M} by {escape(a.created_by)}",
@@ -437,13 +438,14 @@ def _users(args: argparse.Namespace) -> int:
             soft_wrap=True,
         )
         return EXIT_OK
-    check_account(args.username, args.role, args.township, args.full_ids)
+    check_account(args.username, args.role, args.township, args.full_ids, args.agency)
     password = _new_password(args.password_stdin)
     account = store.create(
         args.username,
         password,
         args.role,
         township=args.township,
+        agency=args.agency,
         full_ids=args.full_ids,
         by=actor,
         now=datetime.now(),
@@ -451,6 +453,7 @@ def _users(args: argparse.Namespace) -> int:
     )
     care.created(account)
     where = f", township {account.township_code}" if account.township_code else ""
+    where += f", agency {account.agency}" if account.agency else ""
     ids = "ID numbers in full" if account.full_ids else "ID numbers masked"
     console.print(
         f"created account [bold]{escape(account.username)}[/bold]: "

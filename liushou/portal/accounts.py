@@ -1,9 +1,10 @@
 """Accounts: who may sign in, in which role, for which township, seeing full ID numbers
 or not.
 
-Three roles (see the README): ``admin`` manages accounts and reads the audit log;
+Four roles (see the README): ``admin`` manages accounts and reads the audit log;
 ``county`` analysts review conflicts and download everything in the county; ``township``
-bureaus see their own township only. Seeing ID numbers in full is a grant of its own
+bureaus see their own township only; ``agency`` accounts (公安 or 教育, county-wide) see
+and answer the findings routed to their agency. Seeing ID numbers in full is a grant of its own
 (``full_ids``): most staff need the rows, not the numbers. Passwords are stored as
 argon2id hashes only; an account is disabled, never deleted, so the audit log keeps
 naming someone who existed.
@@ -25,13 +26,17 @@ from liushou.errors import InputError
 from liushou.portal.common_passwords import COMMON_PASSWORDS
 from liushou.portal.storage import PortalDB, stamp
 
-Role = Literal["admin", "county", "township"]
-ROLES: tuple[Role, ...] = ("admin", "county", "township")
+Role = Literal["admin", "county", "township", "agency"]
+ROLES: tuple[Role, ...] = ("admin", "county", "township", "agency")
 ROLE_NAMES: dict[str, str] = {
     "admin": "系统管理员 administrator",
     "county": "县级分析员 county analyst",
     "township": "乡镇(街道) township bureau",
+    "agency": "部门 agency",
 }
+ACCOUNT_AGENCIES: tuple[str, ...] = ("公安", "教育")
+"""Agencies with accounts of their own; 民政's items are the townships' (their villages'
+child directors act on them), so a township account answers those."""
 
 MIN_PASSWORD_LENGTH = 10
 USERNAME = re.compile(r"^[\w.@-]{2,64}$")
@@ -56,10 +61,16 @@ class Account:
     active: bool
     created_at: datetime
     created_by: str
+    agency: str | None = None
+    """The agency (公安, 教育) of an ``agency`` account."""
 
     @property
     def is_township(self) -> bool:
         return self.role == "township"
+
+    @property
+    def is_agency(self) -> bool:
+        return self.role == "agency"
 
 
 def _account(row: sqlite3.Row) -> Account:
@@ -71,10 +82,13 @@ def _account(row: sqlite3.Row) -> Account:
         active=bool(row["active"]),
         created_at=datetime.fromisoformat(row["created_at"]),
         created_by=row["created_by"],
+        agency=row["agency"],
     )
 
 
-def check_account(username: str, role: str, township: str | None, full_ids: bool) -> None:
+def check_account(
+    username: str, role: str, township: str | None, full_ids: bool, agency: str | None = None
+) -> None:
     """The rules for a new account; raises :class:`AccountError` with the reason. Checked
     before a password is asked for, so a typo costs no typing."""
     if not USERNAME.match(username):
@@ -89,6 +103,12 @@ def check_account(username: str, role: str, township: str | None, full_ids: bool
         raise AccountError("only township accounts belong to a township", field="township")
     if township and not TOWNSHIP_CODE.match(township):
         raise AccountError(f"township code must have 9 digits, got {township!r}", field="township")
+    if role == "agency" and agency not in ACCOUNT_AGENCIES:
+        raise AccountError(
+            f"an agency account needs --agency ({' or '.join(ACCOUNT_AGENCIES)})", field="agency"
+        )
+    if role != "agency" and agency:
+        raise AccountError("only agency accounts belong to an agency", field="agency")
     if role == "admin" and full_ids:
         raise AccountError(
             "administrators see no personal data: full ID numbers are a grant for "
@@ -128,10 +148,11 @@ class AccountStore:
         by: str,
         now: datetime,
         known_townships: Collection[str] = (),
+        agency: str | None = None,
     ) -> Account:
         """A new active account. ``known_townships`` (the published ones, if any) catches
         a mistyped township code before anyone tries to sign in with it."""
-        check_account(username, role, township, full_ids)
+        check_account(username, role, township, full_ids, agency)
         check_password(password, username)
         if township and known_townships and township not in known_townships:
             raise AccountError(
@@ -143,7 +164,8 @@ class AccountStore:
             with self.db.connect() as con:
                 con.execute(
                     "INSERT INTO accounts (username, password_hash, role, township_code, "
-                    "full_ids, active, created_at, created_by) VALUES (?, ?, ?, ?, ?, 1, ?, ?)",
+                    "full_ids, active, created_at, created_by, agency) "
+                    "VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)",
                     (
                         username,
                         _hasher.hash(password),
@@ -152,6 +174,7 @@ class AccountStore:
                         int(full_ids),
                         stamp(now),
                         by,
+                        agency or None,
                     ),
                 )
         except sqlite3.IntegrityError as exc:
@@ -194,7 +217,7 @@ class AccountStore:
 
     def set_full_ids(self, username: str, full_ids: bool) -> Account:
         account = self._existing(username)
-        check_account(username, account.role, account.township_code, full_ids)
+        check_account(username, account.role, account.township_code, full_ids, account.agency)
         with self.db.connect() as con:
             con.execute(
                 "UPDATE accounts SET full_ids = ? WHERE username = ?", (int(full_ids), username)

@@ -18,7 +18,7 @@ import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from liushou.portal.storage import PortalDB, stamp
 
@@ -33,6 +33,11 @@ ACTION_NAMES: dict[str, str] = {
     "logout": "退出",
     "download": "下载",
     "decision": "核定决定",
+    "feedback": "办理反馈",
+    "search": "查找儿童",
+    "child_page": "查看儿童",
+    "register_view": "浏览名册",
+    "export": "导出",
     "account_created": "创建账号",
     "account_disabled": "停用账号",
     "account_enabled": "启用账号",
@@ -85,20 +90,42 @@ class AuditLog:
         self, limit: int = 500, action: str | None = None, username: str | None = None
     ) -> list[AuditEntry]:
         """The latest entries first, optionally of one action or one account."""
-        where, params = [], []
+        return self.search(action=action, username=username, limit=limit)[0]
+
+    def search(
+        self,
+        *,
+        action: str | None = None,
+        username: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        limit: int | None = 500,
+        offset: int = 0,
+    ) -> tuple[list[AuditEntry], int]:
+        """A page of entries (latest first) of one action, one account and days from
+        ``since`` to ``until`` (both included), and how many there are in all."""
+        where: list[str] = []
+        params: list[object] = []
         if action:
             where.append("action = ?")
             params.append(action)
         if username:
             where.append("username = ?")
             params.append(username)
+        if since:
+            where.append("at >= ?")
+            params.append(since.isoformat())
+        if until:
+            where.append("at < ?")
+            params.append((until + timedelta(days=1)).isoformat())
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         with self.db.connect() as con:
+            (total,) = con.execute(f"SELECT count(*) FROM audit {clause}", params).fetchone()
             rows = con.execute(
-                f"SELECT * FROM audit {clause} ORDER BY audit_id DESC LIMIT ?",
-                (*params, limit),
+                f"SELECT * FROM audit {clause} ORDER BY audit_id DESC LIMIT ? OFFSET ?",
+                (*params, -1 if limit is None else limit, offset),
             ).fetchall()
-        return [
+        entries = [
             AuditEntry(
                 audit_id=r["audit_id"],
                 at=datetime.fromisoformat(r["at"]),
@@ -110,3 +137,4 @@ class AuditLog:
             )
             for r in rows
         ]
+        return entries, int(total)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -187,3 +188,48 @@ def scoped(frame: pd.DataFrame, scope: Scope) -> pd.DataFrame:
 
 def scoped_table(out: Path, quarter: str, name: str, scope: Scope) -> pd.DataFrame:
     return scoped(read_table(out, quarter, name), scope)
+
+
+PORTAL_CONFIG = "portal.toml"
+"""``OUT/portal.toml``: the portal's own settings (``bureau = "…"``, the name in the
+page header); optional."""
+
+
+def bureau_name(out: Path) -> str | None:
+    """The bureau's name from ``OUT/portal.toml``, if it names one."""
+    import tomllib
+
+    try:
+        loaded = tomllib.loads((out / PORTAL_CONFIG).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    name = loaded.get("bureau")
+    return name.strip() or None if isinstance(name, str) else None
+
+
+def published_at(out: Path, quarter: str) -> datetime | None:
+    """When the quarter's folder was last published (its register file's time): a run
+    replaces the folder in one rename, so this is the run that wrote what is shown."""
+    try:
+        stamp = (quarter_dir(out, quarter) / "register.parquet").stat().st_mtime
+    except (OSError, NotPublishedError):
+        return None
+    return datetime.fromtimestamp(stamp)
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    """A downloadable table as the downloads page lists it."""
+
+    name: str
+    by_township: bool
+    rows: int | None
+    """Rows in the caller's scope; None where the scope cannot cut the table."""
+
+
+def table_info(out: Path, quarter: str, name: str, scope: Scope) -> TableInfo:
+    frame = read_table(out, quarter, name)
+    township = has_township(frame)
+    if scope.township is not None and not township:
+        return TableInfo(name, False, None)
+    return TableInfo(name, township, len(in_township(frame, scope.township)))

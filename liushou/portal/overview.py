@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -84,6 +85,23 @@ class Overview:
     ages: list[AgeLine]
     history: list[tuple[str, int]] = field(default_factory=list)
     """(quarter, register rows) for every published quarter, in this scope."""
+    flows: list[tuple[str, int, int]] = field(default_factory=list)
+    """(quarter, new, exited) for the last :data:`FLOW_QUARTERS` published quarters."""
+    villages: list[VillageLine] = field(default_factory=list)
+    """One line per village of the township (when the overview is cut to one)."""
+
+
+@dataclass(frozen=True)
+class VillageLine:
+    code: str
+    name: str
+    by_category: dict[str, int]
+    total: int
+    new: int
+    guardian_gaps: int
+
+
+FLOW_QUARTERS = 8
 
 
 def sex_of(value: object) -> str:
@@ -132,7 +150,54 @@ def overview(out: Path, quarter: str, scope: Scope) -> Overview:
         exits_by_reason=[(r, VALUES["reason"].get(r, name), n) for r, name, n in reasons],
         ages=_ages(register, reference),
         history=register_sizes(out, scope),
+        flows=flows(out, scope, quarter),
+        villages=_villages(out, quarter, register) if scope.township else [],
     )
+
+
+def flows(out: Path, scope: Scope, quarter: str) -> list[tuple[str, int, int]]:
+    """New and exited children per quarter, up to ``quarter``, the last eight."""
+    quarters = [q for q in published_quarters(out) if q <= quarter][-FLOW_QUARTERS:]
+    found = []
+    for q in quarters:
+        register = in_township(read_table(out, q, "register"), scope.township)
+        exits = in_township(read_table(out, q, "exits"), scope.township)
+        found.append((q, int((register["status"] == "new").sum()), len(exits)))
+    return found
+
+
+def _villages(out: Path, quarter: str, register: pd.DataFrame) -> list[VillageLine]:
+    """The township's register by village: category counts, new, guardianship gaps."""
+    conflicts = read_table(out, quarter, "conflicts")
+    gaps = set(conflicts.loc[conflicts["kind"] == "guardian_missing", "person_id"].dropna())
+    frame = register.assign(
+        village_code=register["village_code"].fillna(""),
+        gap=register["person_id"].isin(gaps),
+        new=register["status"] == "new",
+    )
+    counts: dict[Any, dict[Any, Any]] = (
+        pd.crosstab(frame["village_code"], frame["category"])
+        .reindex(columns=list(CATEGORIES), fill_value=0)
+        .astype(int)
+        .to_dict("index")
+    )
+    sums = frame.groupby("village_code").agg(
+        name=("village_name", "first"),
+        total=("person_id", "size"),
+        new=("new", "sum"),
+        gaps=("gap", "sum"),
+    )
+    return [
+        VillageLine(
+            code=str(code),
+            name=str(row["name"]) if isinstance(row["name"], str) else str(code) or "未知",
+            by_category={c: int(counts.get(str(code), {}).get(c, 0)) for c in CATEGORIES},
+            total=int(row["total"]),
+            new=int(row["new"]),
+            guardian_gaps=int(row["gaps"]),
+        )
+        for code, row in sums.sort_index().iterrows()
+    ]
 
 
 def _line(

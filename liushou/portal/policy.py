@@ -11,7 +11,12 @@
   breakdown). Tables without a township (links, quarantine, duplicates, expectations,
   resolved conflicts, the review table) and Data Docs (which name every township's
   files) are refused with 403, as is asking for another township anywhere (query,
-  path or form): a 403, never data.
+  path or form): a 403, never data. They find children of their township only (search,
+  child pages, the register in the browser), and see their villages' visit lists and
+  the 民政 items of their township, which they answer.
+- ``agency`` accounts (公安, 教育) see the county's findings routed to their agency and
+  answer them; the overview (counts) and run history; no downloads, no register, no
+  child pages (their work list names the child and the record to act on).
 
 Whether ID numbers are shown in full is the account's ``full_ids`` grant, for every role.
 """
@@ -20,10 +25,14 @@ from __future__ import annotations
 
 from liushou.portal.accounts import TOWNSHIP_CODE, Account, Role
 from liushou.portal.data import DOWNLOADS, Scope
+from liushou.vocabulary import AGENCIES
 
 PAGES: dict[str, frozenset[Role]] = {
-    "overview": frozenset({"admin", "county", "township"}),
-    "runs": frozenset({"admin", "county", "township"}),
+    "overview": frozenset({"admin", "county", "township", "agency"}),
+    "runs": frozenset({"admin", "county", "township", "agency"}),
+    "register": frozenset({"county", "township"}),
+    "children": frozenset({"county", "township"}),
+    "worklists": frozenset({"county", "township", "agency"}),
     "docs": frozenset({"admin", "county"}),
     "downloads": frozenset({"county", "township"}),
     "review": frozenset({"county"}),
@@ -37,6 +46,7 @@ TABLES: dict[Role, tuple[str, ...]] = {
     "admin": (),
     "county": DOWNLOADS,
     "township": TOWNSHIP_TABLES,
+    "agency": (),
 }
 
 
@@ -71,6 +81,34 @@ def scope_for(account: Account, township: str | None = None) -> Scope:
             raise ForbiddenError(f"township {account.township_code} asked for township {township}")
         return Scope(account.township_code, account.full_ids)
     return Scope(township, account.full_ids)
+
+
+def check_township(account: Account, township: str | None) -> None:
+    """A row of ``township`` (None: of no township) is in the account's area: a township
+    account's own, anything for the county-wide roles; else 403 (audited)."""
+    if account.is_township and township != account.township_code:
+        raise ForbiddenError(f"township {account.township_code} asked for a row of {township}")
+
+
+def agencies_for(account: Account) -> tuple[str, ...]:
+    """Whose work lists the account sees: an agency its own, a township 民政's (of its
+    villages), the county every agency's."""
+    if account.is_agency:
+        return (account.agency,) if account.agency else ()
+    if account.is_township:
+        return ("民政",)
+    if account.role == "county":
+        return AGENCIES
+    return ()
+
+
+def may_answer(account: Account, route: str) -> bool:
+    """Who answers an item in the browser: the agency it is routed to; for 民政 the
+    township (its villages' child directors do the visit). Analysts decide in the review
+    queue instead."""
+    return (account.is_agency and account.agency == route) or (
+        account.is_township and route == "民政"
+    )
 
 
 def check_table(account: Account, table: str, scope: Scope, has_township: bool) -> None:

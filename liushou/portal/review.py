@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pandas as pd
 
@@ -27,6 +28,7 @@ from liushou.decisions.workbook import (
     decision_from_row,
 )
 from liushou.portal.data import is_missing, mask_frame, published_quarters, township_names
+from liushou.portal.plain import sentence
 from liushou.publish.tables import VALUES
 from liushou.vocabulary import CONFLICT_KIND_NAMES
 
@@ -72,6 +74,56 @@ class Conflict:
     @property
     def needs_confirmed_id(self) -> bool:
         return any(c.code == "confirm_id" for c in self.choices)
+
+    @property
+    def plain_detail(self) -> str:
+        """The detail in plain Chinese (:mod:`~liushou.portal.plain`)."""
+        return sentence(self.detail)
+
+    @property
+    def plain_suggestion(self) -> str:
+        return sentence(self.suggestion)
+
+    @property
+    def in_force_name(self) -> str:
+        return CHOICE_NAMES.get(self.in_force.kind, self.in_force.kind) if self.in_force else ""
+
+
+SHOWS = ("all", "open", "decided")
+PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """Which conflicts the list shows: one kind, one township, open or decided ones."""
+
+    kind: str = ""
+    township: str = ""
+    show: str = "all"
+    page: int = 1
+
+    def keeps(self, conflict: Conflict) -> bool:
+        return (
+            (not self.kind or conflict.kind == self.kind)
+            and (not self.township or conflict.township_code == self.township)
+            and (self.show == "all" or (self.show == "open") == (not conflict.decided))
+        )
+
+    def apply(self, conflicts: list[Conflict]) -> list[Conflict]:
+        return [c for c in conflicts if self.keeps(c)]
+
+    @property
+    def active(self) -> bool:
+        return bool(self.kind or self.township or self.show != "all")
+
+    def params(self, page: int | None = None) -> str:
+        """The query string of the filter (empty when none is set)."""
+        values = {"kind": self.kind, "township": self.township}
+        if self.show != "all":
+            values["show"] = self.show
+        if (page or self.page) > 1:
+            values["page"] = str(page or self.page)
+        return urlencode({k: v for k, v in values.items() if v})
 
 
 def latest_quarter(out: Path) -> str | None:
@@ -167,6 +219,16 @@ def next_open(conflicts: list[Conflict], after: str | None = None) -> Conflict |
         if not conflict.decided and conflict.conflict_id != after:
             return conflict
     return None
+
+
+def check(
+    out: Path, quarter: str, *, conflict_id: str, decision: str, note: str, by: str, now: datetime
+) -> None:
+    """Would this decision be stored? ValueError with the reason if not (a batch checks
+    every item before storing any)."""
+    known = conflicts_of(out, quarter).set_index("conflict_id")
+    values = {"conflict_id": conflict_id, "decision": decision, "note": note.strip()}
+    decision_from_row(values, known, by, now, PORTAL_SHEET, 0)
 
 
 def decide(

@@ -21,14 +21,16 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
     username TEXT PRIMARY KEY,
     password_hash TEXT NOT NULL,
-    role TEXT NOT NULL CHECK (role IN ('admin', 'county', 'township')),
+    role TEXT NOT NULL CHECK (role IN ('admin', 'county', 'township', 'agency')),
     township_code TEXT,
     full_ids INTEGER NOT NULL DEFAULT 0,
     active INTEGER NOT NULL DEFAULT 1,
     created_at TEXT NOT NULL,
     created_by TEXT NOT NULL,
     disabled_at TEXT,
-    CHECK ((role = 'township') = (township_code IS NOT NULL))
+    agency TEXT,
+    CHECK ((role = 'township') = (township_code IS NOT NULL)),
+    CHECK ((role = 'agency') = (agency IS NOT NULL))
 );
 CREATE TABLE IF NOT EXISTS sessions (
     token_hash TEXT PRIMARY KEY,
@@ -90,6 +92,7 @@ class PortalDB:
             if not self._ready:
                 self.path.chmod(0o600)  # password hashes and session tokens: owner only
                 con.execute("PRAGMA journal_mode=WAL")
+                _migrate(con)
                 con.executescript(_SCHEMA)
                 self._ready = True
             con.execute("PRAGMA foreign_keys=ON")
@@ -110,6 +113,31 @@ class PortalDB:
                 ).fetchone()
             self._keys[name] = bytes.fromhex(value)
         return self._keys[name]
+
+
+def _migrate(con: sqlite3.Connection) -> None:
+    """A file made before the ``agency`` role: its accounts table is rebuilt with the
+    role and column (SQLite cannot change a CHECK in place); rows and names are kept."""
+    row = con.execute("SELECT sql FROM sqlite_master WHERE name = 'accounts'").fetchone()
+    if row is None or "agency" in row[0]:
+        return
+    con.executescript(
+        """
+        PRAGMA foreign_keys=OFF;
+        PRAGMA legacy_alter_table=ON;
+        BEGIN;
+        ALTER TABLE accounts RENAME TO accounts_before_agency;
+        """
+        + _SCHEMA.split("CREATE TABLE IF NOT EXISTS sessions", maxsplit=1)[0]
+        + """
+        INSERT INTO accounts (username, password_hash, role, township_code, full_ids, active,
+                              created_at, created_by, disabled_at)
+        SELECT username, password_hash, role, township_code, full_ids, active, created_at,
+               created_by, disabled_at FROM accounts_before_agency;
+        DROP TABLE accounts_before_agency;
+        COMMIT;
+        """
+    )
 
 
 def stamp(moment: datetime) -> str:

@@ -3,7 +3,8 @@
 decisions and the portal's accounts are written into it).
 
 Accounts (passwords are PASSWORD): ``admin``; ``county`` (IDs masked) and
-``county-full`` (full IDs); ``town-a`` (township A, masked) and ``town-a-full``.
+``county-full`` (full IDs); ``town-a`` (township A, masked) and ``town-a-full``; ``edu``
+(the 教育 agency, county-wide, masked).
 Township B is another township with children on the register: whatever township A's
 accounts see must never name it.
 """
@@ -42,7 +43,9 @@ ACCOUNTS = {
     "county-full": ("county", None, True),
     "town-a": ("township", TOWN_A, False),
     "town-a-full": ("township", TOWN_A, True),
+    "edu": ("agency", None, False),
 }
+AGENCY_OF = {"edu": "教育"}
 
 
 class Clock:
@@ -81,7 +84,14 @@ def add_accounts(out: Path) -> None:
     store = AccountStore(PortalDB.under(out))
     for name, (role, township, full_ids) in ACCOUNTS.items():
         store.create(
-            name, PASSWORD, role, township=township, full_ids=full_ids, by="test", now=START
+            name,
+            PASSWORD,
+            role,
+            township=township,
+            full_ids=full_ids,
+            by="test",
+            now=START,
+            agency=AGENCY_OF.get(name),
         )
 
 

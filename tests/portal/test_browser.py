@@ -181,3 +181,116 @@ def test_data_docs_show_every_expectation_offline_with_no_script(served, browser
     assert page.locator("script").count() == 0 and len(suites) > 5
     assert left == []
     context.close()
+
+
+def _shot(page, tmp_path: Path, name: str) -> Path:
+    """A full-page PNG; copied to ``$LIUSHOU_SCREENSHOTS/<name>`` when set (the README's
+    pictures: ``LIUSHOU_SCREENSHOTS=docs pytest tests/portal/test_browser.py``)."""
+    path = tmp_path / name
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000
+    folder = os.environ.get("LIUSHOU_SCREENSHOTS")
+    if folder:
+        shutil.copyfile(path, Path(folder) / name)
+    return path
+
+
+def test_township_finds_a_child_opens_the_page_and_prints_the_visit_list(served, browser, tmp_path):
+    url, out, _ = served
+    register = pd.read_parquet(out / Q3 / "register.parquet")
+    child = register[register["township_code"] == TOWN_A].iloc[0]
+    context, page = _login(browser, url, "town-a")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.fill("#search-q", str(child["name"]))
+    page.press("#search-q", "Enter")
+    page.wait_for_selector("#search-results")
+    _shot(page, tmp_path, "portal-search.png")
+    page.locator("#search-results a.child-link", has_text=str(child["name"])).first.click()
+    page.wait_for_selector("#child-evidence")
+    assert page.inner_text("#child-name").startswith(str(child["name"]))
+    assert str(child["id_number"]) not in page.content()  # masked for this account
+    _shot(page, tmp_path, "portal-child.png")
+
+    page.goto(f"{url}/worklists/visits")
+    page.wait_for_selector("h1")
+    _shot(page, tmp_path, "portal-visits.png")
+    page.emulate_media(media="print")
+    assert page.evaluate("getComputedStyle(document.querySelector('header.top')).display") == (
+        "none"
+    )
+    pdf = tmp_path / "visits.pdf"
+    page.pdf(path=str(pdf), format="A4", landscape=True, print_background=True)
+    assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 5_000
+    page.emulate_media(media="screen")
+
+    page.goto(f"{url}/register")
+    page.wait_for_selector("#register-table")
+    _shot(page, tmp_path, "portal-register.png")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    page.goto(f"{url}/overview")
+    page.wait_for_selector("#township-table")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 400  # nothing wider than the screen: wide tables scroll in their box
+    _shot(page, tmp_path, "portal-phone.png")
+    context.close()
+
+
+def test_an_agency_marks_an_item_done_and_the_next_run_no_longer_lists_it(
+    served, browser, tmp_path, prefect_server
+):
+    url, out, landing = served
+    context, page = _login(browser, url, "edu")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.click("#nav-worklists")
+    page.wait_for_selector("#worklist-table")
+    row = page.locator('#worklist-table tr[data-route="教育"]').first
+    conflict_id = row.get_attribute("data-conflict-id")
+    assert conflict_id
+    _shot(page, tmp_path, "portal-worklist.png")
+    row.locator("input.note").fill("已核实，已在读 / enrolled")
+    row.locator('button[data-status="已办结"]').click()
+    page.wait_for_selector("#worklist-stored")
+    assert page.locator(f'#worklist-table tr[data-conflict-id="{conflict_id}"]').count() == 0
+
+    code = main(["run", "--landing", str(landing), "--quarter", Q3, "--out", str(out)])
+    assert code in (0, 1)
+    resolved = pd.read_parquet(out / Q3 / "resolved_conflicts.parquet")
+    assert conflict_id in set(resolved["conflict_id"])
+    page.goto(f"{url}/worklists?show=all")
+    page.wait_for_selector("#worklist-table")
+    assert page.locator(f'#worklist-table tr[data-conflict-id="{conflict_id}"]').count() == 0
+    context.close()
+
+
+def test_analyst_filters_the_queue_to_one_township_and_decides_three(served, browser, tmp_path):
+    url, _, _ = served
+    context, page = _login(browser, url, "county")
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    page.click("#nav-review")
+    page.wait_for_selector("#review-filter")
+    page.select_option("#rv-township", TOWN_A)
+    page.select_option("#rv-show", "open")
+    page.click("#rv-filter-button")
+    page.wait_for_selector("#conflict, #all-decided")
+    _shot(page, tmp_path, "portal-review.png")
+    decided = []
+    for _ in range(3):
+        if page.locator("#conflict").count() == 0:
+            break
+        conflict_id = page.get_attribute("#conflict", "data-conflict-id")
+        listed = page.locator(f'#conflict-list li[data-conflict-id="{conflict_id}"]')
+        assert listed.get_attribute("data-township") == TOWN_A
+        page.fill("#note", "乡镇核实 / checked by the township")
+        page.locator(
+            '#decision-form button[data-decision]:not([data-decision="confirm_id"])'
+        ).first.click()
+        page.wait_for_selector("#review-stored")
+        decided.append(conflict_id)
+        assert f"township={TOWN_A}" in page.url
+    assert len(decided) == 3
+    for li in page.locator("#conflict-list li").all():
+        assert li.get_attribute("data-township") == TOWN_A
+    for conflict_id in decided:
+        item = page.locator(f'#conflict-list li[data-conflict-id="{conflict_id}"]')
+        assert item.count() == 0 or "decided" in (item.get_attribute("class") or "")
+    context.close()
