@@ -36,6 +36,16 @@ console = Console(stderr=False)
 errors = Console(stderr=True)
 
 
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of workers (0 or more)")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="liushou", description="Quarterly reconciliation of the left-behind children register."
@@ -61,6 +71,18 @@ def _parser() -> argparse.ArgumentParser:
         "--decisions",
         type=Path,
         help="analysts' decisions file (default: OUT/decisions.sqlite)",
+    )
+    run.add_argument(
+        "--workers",
+        type=_workers,
+        metavar="N",
+        help="run the mapped tasks on a local Dask cluster of N worker processes "
+        "(default: the config's runner.workers, 0 = this process only)",
+    )
+    run.add_argument(
+        "--dask-address",
+        metavar="tcp://HOST:8786",
+        help="send the mapped tasks to this Dask scheduler; its workers must see --out",
     )
 
     dec = sub.add_parser("decisions", help="analysts' decisions: import a filled workbook, list")
@@ -190,7 +212,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             summary = _run(
-                args.landing, args.quarter, args.out, args.config, args.wait, args.decisions
+                args.landing,
+                args.quarter,
+                args.out,
+                args.config,
+                args.wait,
+                args.decisions,
+                workers=args.workers,
+                dask_address=args.dask_address,
             )
             _print_summary(summary)
             return EXIT_OK if _passed(summary) else EXIT_CHECK_FAILED
@@ -248,6 +277,8 @@ def _run(
     config: Path | None,
     wait: float = 0.0,
     decisions: Path | None = None,
+    workers: int | None = None,
+    dask_address: str | None = None,
 ) -> dict[str, Any]:
     """Check what can be checked in a second, then run the flow."""
     from liushou.quarters import Quarter
@@ -256,6 +287,20 @@ def _run(
 
     label = str(Quarter.parse(quarter))
     load_settings(config)
+    from liushou import remote
+
+    if remote.is_remote(landing) or remote.is_remote(out):
+        # a share (sftp://, s3://): the flow runs on local copies, published back after
+        return remote.on_share(
+            remote.location(landing),
+            label,
+            remote.location(out),
+            lambda here, there: _run(
+                here, label, there, config, wait, decisions, workers, dask_address
+            ),
+            wait_seconds=wait,
+            decisions=str(decisions) if decisions else None,
+        )
     if not (landing / label).is_dir():
         raise MissingSystemError(
             f"no landing folder for {label} under {landing}",
@@ -263,16 +308,18 @@ def _run(
             quarter=label,
         )
     from liushou.console import quiet_tracebacks
-    from liushou.flows.quarterly import reconcile_quarter
+    from liushou.flows.quarterly import run_reconciliation
 
     quiet_tracebacks()
-    return reconcile_quarter(
+    return run_reconciliation(
         landing=str(landing),
         quarter=quarter,
         out=str(out),
         config=str(config) if config else None,
         wait_seconds=wait,
         decisions_file=str(decisions) if decisions else None,
+        workers=workers,
+        dask_address=dask_address,
     )
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from liushou.errors import ConfigError
 from liushou.expectations.config import ExpectationsConfig
+from liushou.flows.config import RunnerConfig
 from liushou.matching.config import MatchingConfig
 from liushou.publish.config import PublishConfig
 from liushou.rules.config import RulesConfig
@@ -26,6 +27,7 @@ class Settings(BaseModel):
     rules: RulesConfig = RulesConfig()
     expectations: ExpectationsConfig = ExpectationsConfig()
     publish: PublishConfig = PublishConfig()
+    runner: RunnerConfig = RunnerConfig()
 
 
 def load_settings(path: Path | None) -> Settings:

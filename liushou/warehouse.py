@@ -124,7 +124,7 @@ def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
             "AND table_name = ?",
             [schema, table],
-        ).fetchone()[0]  # type: ignore[index]
+        ).fetchall()[0][0]
     )
 
 
@@ -136,8 +136,8 @@ def column_or_null(con: duckdb.DuckDBPyConnection, table: str, column: str, alia
         "SELECT count(*) FROM information_schema.columns WHERE table_schema = ? "
         "AND table_name = ? AND column_name = ?",
         [schema, name, column],
-    ).fetchone()
-    return f'{alias}."{column}"' if found and found[0] else "NULL::VARCHAR"
+    ).fetchall()[0]
+    return f'{alias}."{column}"' if found[0] else "NULL::VARCHAR"
 
 
 def previous_quarter(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> Quarter | None:

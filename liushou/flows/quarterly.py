@@ -29,11 +29,14 @@ from liushou.decisions.actions import apply_feedback, stage_feedback
 from liushou.decisions.store import DECISIONS_FILE, DecisionStore
 from liushou.expectations.frames import FrameContext
 from liushou.expectations.gate import DOCS_DIR, Gate, GateFailureError, GateReport, write_outcomes
+from liushou.flows.config import RunnerConfig
+from liushou.flows.runner import task_runner
 from liushou.matching.resolve import MatchReport, register_macros, resolve_persons
 from liushou.publish import summary as run_summary
 from liushou.publish.tables import WAREHOUSE_TABLES
+from liushou.publish.workbooks import PeopleOutputs, WorkbookJob, write_workbook
 from liushou.publish.writer import (
-    PeopleOutputs,
+    Staged,
     recover_interrupted,
     swap_in,
     write_outputs,
@@ -261,10 +264,13 @@ def check_register(ctx: RunContext) -> None:
     _timed(ctx, "check", run)
 
 
-@task(name="publish", cache_policy=NO_CACHE)
-def publish(ctx: RunContext, summary: run_summary.RunSummary, started: datetime) -> Path:
-    def run() -> Path:
-        staging = write_outputs(
+@task(name="stage-outputs", cache_policy=NO_CACHE)
+def stage_outputs(ctx: RunContext, summary: run_summary.RunSummary) -> Staged:
+    """Every table as Parquet in a staging folder, the workbooks' rows beside it."""
+    return _timed(
+        ctx,
+        "publish_parquet",
+        lambda: write_outputs(
             ctx.con,
             ctx.stage,
             ctx.out,
@@ -284,9 +290,33 @@ def publish(ctx: RunContext, summary: run_summary.RunSummary, started: datetime)
                 tuple(q for q in warehouse.published_quarters(ctx.con) if q < ctx.quarter),
                 ctx.settings.rules.birthday_counts_as_reached,
             ),
-        )
+        ),
+    )
+
+
+@task(name="write-workbook", cache_policy=NO_CACHE)
+def write_workbook_task(job: WorkbookJob) -> str:
+    """One workbook; runs wherever the task runner puts it (a Dask worker included)."""
+    return write_workbook(job)
+
+
+def write_workbooks(ctx: RunContext, staged: Staged) -> None:
+    start = time.perf_counter()
+    futures = write_workbook_task.map(list(staged.workbooks))
+    futures.result()
+    ctx.timings["publish_workbooks"] = round(time.perf_counter() - start, 3)
+    get_run_logger().info(
+        "%s workbooks written in %.1f s", len(staged.workbooks), ctx.timings["publish_workbooks"]
+    )
+
+
+@task(name="swap-in", cache_policy=NO_CACHE)
+def swap_outputs(
+    ctx: RunContext, summary: run_summary.RunSummary, staged: Staged, started: datetime
+) -> Path:
+    def run() -> Path:
         if ctx.gate is not None and ctx.settings.expectations.data_docs:
-            ctx.gate.write_docs(staging / DOCS_DIR)
+            ctx.gate.write_docs(staged.folder / DOCS_DIR)
         warehouse.publish(
             ctx.con,
             ctx.quarter,
@@ -305,9 +335,17 @@ def publish(ctx: RunContext, summary: run_summary.RunSummary, started: datetime)
                 ),
             },
         )
-        return swap_in(staging, ctx.out, ctx.quarter, ctx.run_id)
+        return swap_in(staged.folder, ctx.out, ctx.quarter, ctx.run_id)
 
-    return _timed(ctx, "publish", run)
+    published = _timed(ctx, "publish_swap", run)
+    ctx.timings["publish"] = round(
+        sum(
+            ctx.timings.get(k, 0.0)
+            for k in ("publish_parquet", "publish_workbooks", "publish_swap")
+        ),
+        3,
+    )
+    return published
 
 
 def _previous_note(
@@ -375,7 +413,9 @@ def reconcile_quarter(
             summary.decisions_stale = decisions.stale(con, ctx.stage)
             if settings.expectations.data_docs:
                 summary.data_docs = f"{DOCS_DIR}/index.html"
-            published = publish(ctx, summary, started)
+            staged = stage_outputs(ctx, summary)
+            write_workbooks(ctx, staged)
+            published = swap_outputs(ctx, summary, staged, started)
             summary.timings = dict(ctx.timings)
         finally:
             con.close()
@@ -397,6 +437,35 @@ def reconcile_quarter(
         "published %s to %s: check %s", q, published, "passed" if summary.check_passed else "FAILED"
     )
     return summary.to_dict()
+
+
+def run_reconciliation(
+    landing: str,
+    quarter: str,
+    out: str,
+    config: str | None = None,
+    wait_seconds: float = 0.0,
+    decisions_file: str | None = None,
+    workers: int | None = None,
+    dask_address: str | None = None,
+) -> dict[str, Any]:
+    """``reconcile_quarter`` on the task runner the settings ask for, ``workers`` and
+    ``dask_address`` (the command line) overriding them."""
+    settings = load_settings(Path(config) if config else None).runner.model_dump()
+    if workers is not None:
+        settings["workers"] = workers
+    if dask_address is not None:
+        settings["dask_address"] = dask_address
+    runner = RunnerConfig.model_validate(settings)
+    flow_ = reconcile_quarter.with_options(task_runner=task_runner(runner))
+    return flow_(
+        landing=landing,
+        quarter=quarter,
+        out=out,
+        config=config,
+        wait_seconds=wait_seconds,
+        decisions_file=decisions_file,
+    )
 
 
 def quarter_for_scheduled_start(scheduled: datetime) -> Quarter:

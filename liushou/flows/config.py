@@ -1,0 +1,27 @@
+"""Where a run's independent tasks execute: in the run's own process, or on Dask."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class RunnerConfig(BaseModel):
+    """The task runner of ``liushou run``; the command line's ``--workers`` and
+    ``--dask-address`` override these."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    workers: int = Field(default=0, ge=0)
+    """Worker processes of a local Dask cluster (``distributed.LocalCluster``) started
+    for the run. 0: no cluster, everything runs in the run's own process, as a county
+    needs."""
+
+    threads_per_worker: int = Field(default=1, ge=1)
+    """Threads in each local worker. Writing workbooks holds Python's lock, so more
+    than one thread per worker gains nothing for it."""
+
+    dask_address: str | None = None
+    """The scheduler of an existing Dask cluster (``tcp://HOST:8786``): a province's
+    run sends its tasks there instead of starting a local cluster. Every worker needs
+    liushou installed (the same version) and must see the ``--out`` folder at the same
+    path (shared storage)."""
