@@ -231,3 +231,28 @@ CLOSING_STATUSES: tuple[FeedbackStatus, ...] = ("已办结", "核实不符")
 
 AGE_BANDS = (("0–5", 0, 5), ("6–13", 6, 13), ("14–15", 14, 15))
 """Age bands of the statistics a county reports upward (full years on R)."""
+
+META_SHEET = "_liushou"
+"""The hidden sheet naming the quarter (and the agency) of every workbook a person fills
+in and returns: conflicts.xlsx and the agencies' work lists."""
+
+AGENCY_COLUMNS: dict[str, str] = {
+    "conflict_id": "问题编号",
+    "kind": "类别",
+    "action": "办理事项",
+    "detail": "说明",
+    "suggestion": "建议",
+    "child": "儿童",
+    "id_number": "公民身份号码",
+    "village": "村(居)",
+    "household_id": "户号",
+    "hukou_address": "户籍地址",
+    "school_name": "学校",
+    "grade": "年级",
+    "records": "涉及记录",
+    "first_seen": "首次发现",
+    "age_quarters": "已持续季度",
+    "status": "办理状态",
+    "note": "备注",
+}
+"""Headers of an agency's work list, in order (an agency gets the ones it uses)."""

@@ -20,9 +20,8 @@ import pytest
 
 from liushou.data.generator import DemoSpec, generate_demo
 from liushou.data.truth import Case, Truth
-from liushou.decisions.workbook import META_SHEET
 from liushou.publish.tables import OUTPUTS
-from liushou.vocabulary import CONFLICT_KIND_NAMES, CONFLICT_KINDS, EXIT_REASONS
+from liushou.vocabulary import CONFLICT_KIND_NAMES, CONFLICT_KINDS, EXIT_REASONS, META_SHEET
 
 pytestmark = pytest.mark.e2e
 

@@ -29,8 +29,13 @@ from liushou.decisions.store import (
 )
 from liushou.decisions.workbook import RowError
 from liushou.errors import InputError
-from liushou.publish.worklists import AGENCY_COLUMNS, META_SHEET
-from liushou.vocabulary import AGENCIES, CLOSING_STATUSES, FEEDBACK_STATUSES
+from liushou.vocabulary import (
+    AGENCIES,
+    AGENCY_COLUMNS,
+    CLOSING_STATUSES,
+    FEEDBACK_STATUSES,
+    META_SHEET,
+)
 from liushou.warehouse import has_table
 
 FEEDBACK_TABLE = {

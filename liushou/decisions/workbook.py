@@ -21,14 +21,13 @@ import pandas as pd
 import xlsxwriter
 from stdnum.cn import ric
 
+from liushou.cells import write_rows
 from liushou.decisions.store import Decision, DecisionStore, StoredDecision
 from liushou.errors import InputError
 from liushou.privacy import mask_id
-from liushou.publish.cells import write_rows
-from liushou.vocabulary import CONFLICT_KIND_NAMES, CONFLICT_KINDS
+from liushou.vocabulary import CONFLICT_KIND_NAMES, CONFLICT_KINDS, META_SHEET
 
 RECORDS_SHOWN = 3
-META_SHEET = "_liushou"
 
 PAIR_CHOICES = ("same_person", "different_people", "resolve_conflict")
 ROW_CHOICES = ("include", "exclude", "resolve_conflict")

@@ -210,6 +210,7 @@ def match_persons(ctx: RunContext) -> MatchReport:
         "matching",
         lambda: resolve_persons(ctx.con, ctx.stage, ctx.quarter, ctx.settings.matching),
     )
+    ctx.timings.update({f"matching.{step}": t for step, t in report.timings.items()})
     get_run_logger().info("links by method: %s", report.links_by_method)
     return report
 

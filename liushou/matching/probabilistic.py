@@ -17,6 +17,7 @@ with their scores and evidence.
 from __future__ import annotations
 
 import math
+import re
 
 import duckdb
 import numpy as np
@@ -188,6 +189,24 @@ def _top_level(comparison: str) -> int:
     return sum(1 for lv in levels if not lv.get("is_null_level")) - 1
 
 
+HOUSEHOLD_NAME_LEVELS_BELOW_TOP = 2
+"""Household pairs are suspect down to the name level this far below the top: the same
+characters, the same sound, or one character off."""
+
+
+def _reaches(comparison: str, level: int) -> str:
+    """SQL over ``m_records`` aliased ``l`` and ``r``: the pair's ``comparison`` lands on
+    ``level`` or above, judged by the model's own level conditions (first match wins)."""
+    levels = dict(COMPARISONS)[comparison]
+    null = [lv["sql_condition"] for lv in levels if lv.get("is_null_level")]
+    ranked = [lv["sql_condition"] for lv in levels if not lv.get("is_null_level")]
+    kept = ranked[: len(ranked) - level]
+    condition = " OR ".join(f"({c})" for c in kept) or "false"
+    if null:
+        condition = f"NOT ({' OR '.join(null)}) AND ({condition})"
+    return re.sub(r"\b([a-z_]+?)_([lr])\b", r"\2.\1", condition)
+
+
 def score_household_pairs(
     con: duckdb.DuckDBPyConnection, s: str, model: FittedModel, config: MatchingConfig
 ) -> None:
@@ -202,6 +221,18 @@ def score_household_pairs(
     candidate_pairs(
         con, s, f"{s}.m_pairs_hukou", "{t}.kind = 'hukou'", "{t}.kind = 'hukou'", ordered=True
     )
+    # only pairs whose names can reach the kept levels are worth the model: in a county the
+    # pairs sharing a birth date grow with the square of its children
+    _q(
+        con,
+        f"""
+        CREATE OR REPLACE TABLE {s}.m_pairs_hukou AS
+        SELECT p.* FROM {s}.m_pairs_hukou p
+        JOIN {s}.m_records l ON l.unique_id = p.unique_id_l
+        JOIN {s}.m_records r ON r.unique_id = p.unique_id_r
+        WHERE {_reaches("name", _top_level("name") - HOUSEHOLD_NAME_LEVELS_BELOW_TOP)}
+    """,
+    )
     score(model, con, f"{s}.m_pairs_hukou", f"{s}.m_scores_hukou")
     _q(
         con,
@@ -212,7 +243,7 @@ def score_household_pairs(
                round(match_probability, 4) AS p, {evidence_sql()} AS evidence
         FROM ({_oriented(f"{s}.m_scores_hukou", "h:")})
         WHERE match_probability >= {config.review_min_score}
-          AND level_name >= {_top_level("name") - 2}
+          AND level_name >= {_top_level("name") - HOUSEHOLD_NAME_LEVELS_BELOW_TOP}
     """,
     )
     _q(

@@ -16,9 +16,9 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
+from liushou.cells import csv_cell, write_rows
 from liushou.decisions.workbook import COLUMNS as REVIEW_COLUMNS
 from liushou.decisions.workbook import write_review_workbook
-from liushou.publish.cells import csv_cell, write_rows
 from liushou.publish.tables import HEADERS, VALUES
 from liushou.vocabulary import CONFLICT_KIND_NAMES, DUPLICATE_KIND_NAMES
 
@@ -50,7 +50,7 @@ def readable(frame: pd.DataFrame, table: str) -> pd.DataFrame:
 
 
 def to_csv(frame: pd.DataFrame, table: str) -> bytes:
-    """Text columns through :func:`~liushou.publish.cells.csv_cell`: a CSV cell has no
+    """Text columns through :func:`~liushou.cells.csv_cell`: a CSV cell has no
     type, so a name typed as ``=…`` would otherwise run as a formula where it is opened.
     Lines end in CRLF (RFC 4180), so a cell holding a carriage return is quoted too."""
     view = readable(frame, table)

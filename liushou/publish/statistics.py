@@ -20,7 +20,7 @@ import duckdb
 import pandas as pd
 import xlsxwriter
 
-from liushou.publish.cells import write_rows
+from liushou.cells import write_rows
 from liushou.quarters import Quarter
 from liushou.rules.age import register_age_macros
 from liushou.vocabulary import (

@@ -154,6 +154,9 @@ class OutputTable:
     xlsx: bool = True
     sheet_by: str | None = None
     """Split the workbook into one sheet per value of this column (conflicts by kind)."""
+    order_by: str | None = None
+    """Published in this order where the stage's own order is not unique: a rerun of a
+    quarter must write the same rows in the same order."""
 
 
 OUTPUTS: tuple[OutputTable, ...] = (
@@ -249,6 +252,7 @@ OUTPUTS: tuple[OutputTable, ...] = (
             "reason",
             "raw",
         ),
+        order_by="source, file, sheet NULLS FIRST, row_number, field, reason, raw",
     ),
     OutputTable(
         "check",

@@ -21,8 +21,8 @@ import duckdb
 import pandas as pd
 import xlsxwriter
 
+from liushou.cells import write_rows
 from liushou.decisions.workbook import write_review_workbook
-from liushou.publish.cells import write_rows
 from liushou.publish.config import PublishConfig
 from liushou.publish.statistics import statistics_frames, write_statistics
 from liushou.publish.tables import HEADERS, OUTPUTS, VALUES, OutputTable
@@ -99,7 +99,8 @@ def plan_workbooks(
     for table in OUTPUTS:
         if table.xlsx and table.name != "conflicts":
             columns = ", ".join(f'"{c}"' for c in table.columns)
-            frame = con.sql(f"SELECT {columns} FROM {schema}.{table.name}").df()
+            order = f" ORDER BY {table.order_by}" if table.order_by else ""
+            frame = con.sql(f"SELECT {columns} FROM {schema}.{table.name}{order}").df()
             add("table", table.name, frame, staging / f"{table.name}.xlsx")
     if people is None:
         return jobs
@@ -158,12 +159,35 @@ def _readable(frame: pd.DataFrame, table: OutputTable) -> pd.DataFrame:
     return view
 
 
+SHEET_ROWS = 1_048_575
+"""Data rows a sheet holds below its header (Excel's limit is 1,048,576 rows): a
+province's register is longer, and xlsxwriter drops rows past the limit without a word."""
+
+
+def _sheets(
+    view: pd.DataFrame, groups: list[tuple[str, pd.Series]]
+) -> list[tuple[str, pd.DataFrame]]:
+    """Each group's rows, continued on ``name (2)``, ``name (3)`` … past a sheet's limit."""
+    sheets = []
+    for name, mask in groups:
+        part = view[mask.to_numpy()]
+        for i, start in enumerate(range(0, max(len(part), 1), SHEET_ROWS)):
+            label = name[:31] if i == 0 else f"{name[:25]} ({i + 1})"
+            sheets.append((label, part.iloc[start : start + SHEET_ROWS]))
+    return sheets
+
+
 def write_table_xlsx(frame: pd.DataFrame, table: OutputTable, path: Path, quarter: Quarter) -> None:
     """An output table with Chinese headers and values, red rows where 不重不漏 fails."""
     view = _readable(frame, table)
     book = xlsxwriter.Workbook(
         str(path),
-        {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
+        {
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "constant_memory": True,
+        },
     )
     # dated by the quarter, not the clock: a rerun writes the same bytes
     book.set_properties(
@@ -183,9 +207,8 @@ def write_table_xlsx(frame: pd.DataFrame, table: OutputTable, path: Path, quarte
             groups = [("无 (none)", frame[table.sheet_by].isna())]
     else:
         groups = [(table.name, pd.Series(True, index=frame.index))]
-    for sheet_name, mask in groups:
-        sheet = book.add_worksheet(sheet_name[:31])
-        part = view[mask.to_numpy()]
+    for sheet_name, part in _sheets(view, groups):
+        sheet = book.add_worksheet(sheet_name)
         for col, name in enumerate(part.columns):
             sheet.write(0, col, HEADERS.get(name, name), header)
             width = 12 if name not in ("detail", "suggestion", "records", "raw", "evidence") else 40

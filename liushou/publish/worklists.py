@@ -29,50 +29,29 @@ import duckdb
 import pandas as pd
 import xlsxwriter
 
+from liushou.cells import write_rows
 from liushou.privacy import (
     mask_id_series,
     mask_name_series,
     mask_record_key,
     mask_text_series,
 )
-from liushou.publish.cells import write_rows
 from liushou.quarters import Quarter
 from liushou.rules.eligibility import ACTIVE_ENROLMENT
 from liushou.vocabulary import (
     AGENCIES,
+    AGENCY_COLUMNS,
     CONFLICT_KIND_NAMES,
     FEEDBACK_STATUSES,
+    META_SHEET,
     ROUTE_NAMES,
     Route,
 )
-
-META_SHEET = "_liushou"
-"""The hidden sheet naming quarter and agency (the same name as conflicts.xlsx uses)."""
 
 UNKNOWN_TOWNSHIP = "未知乡镇"
 UNKNOWN_VILLAGE = "未知村(居)"
 NOTHING_TO_DO = "本季度无待办事项"
 
-AGENCY_COLUMNS: dict[str, str] = {
-    "conflict_id": "问题编号",
-    "kind": "类别",
-    "action": "办理事项",
-    "detail": "说明",
-    "suggestion": "建议",
-    "child": "儿童",
-    "id_number": "公民身份号码",
-    "village": "村(居)",
-    "household_id": "户号",
-    "hukou_address": "户籍地址",
-    "school_name": "学校",
-    "grade": "年级",
-    "records": "涉及记录",
-    "first_seen": "首次发现",
-    "age_quarters": "已持续季度",
-    "status": "办理状态",
-    "note": "备注",
-}
-"""Headers of an agency's work list, in order (an agency gets the ones it uses)."""
 
 AGENCY_EXTRA: dict[str, tuple[str, ...]] = {
     "公安": ("household_id", "hukou_address"),

@@ -71,7 +71,8 @@ def write_outputs(
     staging.mkdir(parents=True)
     for table in OUTPUTS:
         columns = ", ".join(f'"{c}"' for c in table.columns)
-        con.sql(f"SELECT {columns} FROM {schema}.{table.name}").to_parquet(
+        order = f" ORDER BY {table.order_by}" if table.order_by else ""
+        con.sql(f"SELECT {columns} FROM {schema}.{table.name}{order}").to_parquet(
             str(staging / f"{table.name}.parquet")
         )
     review = review_frame(con, schema)
@@ -105,9 +106,7 @@ def write_rejected(
     folder.mkdir(parents=True)
     table = next(t for t in OUTPUTS if t.name == "quarantine")
     columns = ", ".join(f'"{c}"' for c in table.columns)
-    relation = con.sql(
-        f"SELECT {columns} FROM {schema}.quarantine ORDER BY source, file, row_number"
-    )
+    relation = con.sql(f"SELECT {columns} FROM {schema}.quarantine ORDER BY {table.order_by}")
     relation.to_parquet(str(folder / "quarantine.parquet"))
     write_table_xlsx(relation.df(), table, folder / "quarantine.xlsx", quarter)
     return folder

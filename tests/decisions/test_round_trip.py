@@ -15,7 +15,8 @@ import pytest
 from liushou.cli import main
 from liushou.data.generator import DemoSpec, generate_demo
 from liushou.decisions.store import DECISIONS_FILE, Decision, DecisionStore
-from liushou.decisions.workbook import COLUMNS, META_SHEET, decision_from_row
+from liushou.decisions.workbook import COLUMNS, decision_from_row
+from liushou.vocabulary import META_SHEET
 
 pytestmark = pytest.mark.e2e
 

@@ -175,8 +175,11 @@ def test_data_docs_show_every_expectation_offline_with_no_script(served, browser
         assert all(key in shown for key in keys), suite
         assert page.locator("script").count() == 0
         assert page.evaluate("document.scripts.length") == 0
-        border = page.evaluate("getComputedStyle(document.querySelector('table')).borderCollapse")
-        assert border == "collapse"  # the local stylesheet applies under the CSP
+        # the local stylesheet applies under the CSP (a loaded machine may take a moment)
+        page.wait_for_function(
+            "getComputedStyle(document.querySelector('table')).borderCollapse === 'collapse'",
+            timeout=15_000,
+        )
         page.go_back()
     assert page.locator("script").count() == 0 and len(suites) > 5
     assert left == []

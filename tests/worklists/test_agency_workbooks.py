@@ -12,12 +12,11 @@ import pandas as pd
 import pytest
 
 from liushou.publish.worklists import (
-    META_SHEET,
     NOTHING_TO_DO,
     agency_frames,
     write_agency_workbook,
 )
-from liushou.vocabulary import FEEDBACK_STATUSES
+from liushou.vocabulary import FEEDBACK_STATUSES, META_SHEET
 
 from .stage import P1, P5, QUARTER, S1_NUMBER, S, build_stage, stage
 
