@@ -162,7 +162,10 @@ YOUNG_PARENT_LEGACY = 0.3
 def mangled_with_witness(w: World) -> None:
     """The Excel damage of issue 10 where another record holds the number intact, so the
     law (which sees the people, not the files) and the pipeline must agree on the child.
-    Parents born in the 2000s get some 15-digit legacy numbers on named work spells."""
+    Parents born in the 2000s get some 15-digit legacy numbers on named work spells.
+    At most one number per household is damaged here: two ``3.50303E+17`` in one
+    household would share a record key, a case the generator's truth cannot index."""
+    damaged = {id(p.household) for p in w.persons if p.id_noise and p.household is not None}
     for p in w.persons:
         if p.planted or p.household is None or p.id_noise or p.planted_id_noise:
             continue
@@ -170,8 +173,10 @@ def mangled_with_witness(w: World) -> None:
             p.relation in CHILD_RELATIONS
             and _enrolled_with_number(p, len(w.R))
             and w.rng.random() < CHILD_NUMBER_MANGLED
+            and id(p.household) not in damaged
         ):
             p.id_noise = w.rng.choice(("excel_sci", "trail000"))
+            damaged.add(id(p.household))
     parents_with_columns = {
         id(parent)
         for c in w.persons
@@ -185,8 +190,10 @@ def mangled_with_witness(w: World) -> None:
             and not p.planted
             and not p.id_noise
             and w.rng.random() < PARENT_NUMBER_MANGLED
+            and id(p.household) not in damaged
         ):
             p.id_noise = "excel_sci"
+            damaged.add(id(p.household))
         if p.birth.year >= 2000 and p.spells and not p.planted:
             for s in p.spells:
                 if s.fmt % 6 and w.rng.random() < YOUNG_PARENT_LEGACY:

@@ -57,6 +57,11 @@ class MatchingConfig(BaseModel):
     min_rows_for_em: int = Field(500, ge=0)
     """Below this many source rows the model is not re-estimated either."""
 
+    em_max_rows: int = Field(250_000, ge=1)
+    """Source rows the model is fitted on, at most: beyond a county's size a fixed sample
+    (the same rows on a rerun) estimates the levels' shares as well as all rows, and the
+    pairs sharing a birth date in a county grow faster than its children."""
+
     @model_validator(mode="after")
     def _band(self) -> MatchingConfig:
         if self.review_min_score > self.accept_score:

@@ -30,6 +30,7 @@ from rapidfuzz.distance import Indel
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 from splink.comparison_library import CustomComparison
 from splink.internals.comparison_level_creator import ComparisonLevelCreator
+from splink.internals.exceptions import EMTrainingException
 
 from liushou.matching.config import MatchingConfig
 
@@ -252,7 +253,7 @@ def fit(con: duckdb.DuckDBPyConnection, records: str, config: MatchingConfig) ->
     prior = min(1 / max(persons, 1), 0.5)
     tag = re.sub(r"\W", "_", records)  # not random: u sampling hashes the dataset names
     datasets = (f"liushou_persons_{tag}", f"liushou_rows_{tag}")
-    for name in datasets:  # a model fitted before on this connection
+    for name in (*datasets, f"{datasets[1]}_em"):  # a model fitted before on this connection
         kind = con.execute(
             "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]
         ).fetchall()
@@ -284,7 +285,14 @@ def fit(con: duckdb.DuckDBPyConnection, records: str, config: MatchingConfig) ->
         em_convergence=config.em_convergence,
         max_iterations=config.em_max_iterations,
     )
-    linker = Linker(inputs, settings, log_level="WARNING")
+    training = inputs
+    if rows > config.em_max_rows:
+        sample = con.sql(
+            f"SELECT * FROM {records} WHERE {rows_filter} "
+            f"ORDER BY md5(unique_id) LIMIT {config.em_max_rows}"
+        )
+        training = [inputs[0], db.register(sample, dataset_display_name=f"{datasets[1]}_em")]
+    linker = Linker(training, settings, log_level="WARNING")
     if large and persons and rows:
         linker.training.estimate_u_using_random_sampling(
             max_pairs=config.u_sample_pairs, seed=config.seed
@@ -297,8 +305,8 @@ def fit(con: duckdb.DuckDBPyConnection, records: str, config: MatchingConfig) ->
                 linker.training.estimate_parameters_using_expectation_maximisation(
                     rule, fix_probability_two_random_records_match=True
                 )
-            except Exception:
-                continue
+            except EMTrainingException:
+                continue  # the rule finds no pairs here: the other rule's estimates stand
         linker = Linker(
             inputs,
             _floored(linker.misc.save_model_to_json(), config.min_level_share),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date
 
 import duckdb
@@ -109,3 +110,33 @@ def test_names_equal_after_normalisation_compare_at_the_top_level(name, born, va
     score(model, con, "pairs", "scored")
     top = sum(1 for lv in dict(COMPARISONS)["name"] if not lv.get("is_null_level")) - 1
     assert con.sql("SELECT level_name FROM scored").fetchall() == [(top,)]
+
+
+def _many_records(n: int) -> duckdb.DuckDBPyConnection:
+    """``n`` household children and a school row for each, every fifth name misspelt."""
+    rng = random.Random(7)
+    rows = []
+    for i in range(n):
+        name = "".join(rng.choice(SIMPLE) for _ in range(3))
+        born = date.fromordinal(date(2010, 1, 1).toordinal() + rng.randrange(3000))
+        sex = rng.choice(["男", "女"])
+        rows.append((name, born, sex))
+        rows.append(((name[:2] + rng.choice(SIMPLE)) if i % 5 == 0 else name, born, sex))
+    con = duckdb.connect()
+    con.register("recs_df", _records(rows))
+    con.execute(
+        "CREATE TABLE recs AS SELECT * REPLACE (CAST(family_names AS VARCHAR[]) AS family_names) "
+        "FROM recs_df"
+    )
+    return con
+
+
+def test_the_model_is_fitted_on_a_fixed_sample_of_rows_beyond_the_cap():
+    config = MatchingConfig(em_max_rows=100, min_records_for_em=0, min_rows_for_em=0)
+    con = _many_records(400)
+    first = fit(con, "recs", config=config).as_json()
+    sample = con.sql("SELECT count(*) FROM liushou_rows_recs_em").fetchall()[0][0]
+    assert sample == 100
+    assert fit(con, "recs", config=config).as_json() == first  # the same rows on a rerun
+    uncapped = fit(con, "recs", config=config.model_copy(update={"em_max_rows": 10_000}))
+    assert uncapped.as_json() != first
