@@ -19,22 +19,7 @@ def bar_chart(points: list[tuple[str, int]], title: str, unit: str = "人") -> M
     """A bar per (label, value), value written above each bar, a few gridlines."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     top = _nice_ceiling(max((v for _, v in points), default=0))
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
-        f'viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
-        f'aria-label="{escape(title)}">',
-        f"<title>{escape(title)}</title>",
-        f'<text x="{WIDTH / 2}" y="20" text-anchor="middle" class="chart-title">'
-        f"{escape(title)}</text>",
-    ]
-    for i in range(5):
-        value = top * i / 4
-        y = TOP + plot_h - plot_h * i / 4
-        parts.append(
-            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
-            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" class="axis">'
-            f"{value:g}</text>"
-        )
+    parts = _frame(title, top, plot_h)
     if not points:
         parts.append(
             f'<text x="{WIDTH / 2}" y="{TOP + plot_h / 2}" text-anchor="middle" class="axis">'
