@@ -679,7 +679,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
         console.print(quality)
     if summary.get("timings"):
         console.print(
-            "stage seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in summary["timings"].items())
+            "stage seconds: "
+            + ", ".join(f"{k} {v:.1f}" for k, v in summary["timings"].items() if "." not in k)
         )
 
 
