@@ -103,17 +103,24 @@ def build_records(con: duckdb.DuckDBPyConnection, s: str, reference: date) -> No
 
 
 def candidate_pairs(
-    con: duckdb.DuckDBPyConnection, s: str, out: str, left: str, right: str, ordered: bool
+    con: duckdb.DuckDBPyConnection,
+    s: str,
+    out: str,
+    left: str,
+    right: str,
+    ordered: bool,
+    pair: str = "true",
 ) -> None:
     """Pairs of ``left`` × ``right`` records (SQL conditions on ``m_records``) found by any
     blocking rule, each pair once; ``ordered`` keeps one orientation for pairs within one set.
+    ``pair`` (SQL over ``l`` and ``r``) drops pairs as they are joined, before any is kept.
     """
     order = "AND l.unique_id < r.unique_id" if ordered else ""
     unions = " UNION ".join(
         f"""SELECT l.unique_id AS unique_id_l, r.unique_id AS unique_id_r
             FROM {s}.m_records l JOIN {s}.m_records r ON {condition}
             WHERE ({left.format(t="l")}) AND ({right.format(t="r")})
-              AND l.unique_id <> r.unique_id {order}"""
+              AND l.unique_id <> r.unique_id {order} AND ({pair})"""
         for condition in BLOCKING_RULES.values()
     )
     con.execute(f"CREATE OR REPLACE TABLE {out} AS {unions}")

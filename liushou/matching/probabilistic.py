@@ -218,20 +218,16 @@ def score_household_pairs(
     what twins have too, so only a name that is the same, sounds the same or is one
     character off makes a household pair suspect.
     """
+    # only pairs whose names can reach the kept levels are worth the model, and kept at
+    # all: in a county the pairs sharing a birth date grow with the square of its children
     candidate_pairs(
-        con, s, f"{s}.m_pairs_hukou", "{t}.kind = 'hukou'", "{t}.kind = 'hukou'", ordered=True
-    )
-    # only pairs whose names can reach the kept levels are worth the model: in a county the
-    # pairs sharing a birth date grow with the square of its children
-    _q(
         con,
-        f"""
-        CREATE OR REPLACE TABLE {s}.m_pairs_hukou AS
-        SELECT p.* FROM {s}.m_pairs_hukou p
-        JOIN {s}.m_records l ON l.unique_id = p.unique_id_l
-        JOIN {s}.m_records r ON r.unique_id = p.unique_id_r
-        WHERE {_reaches("name", _top_level("name") - HOUSEHOLD_NAME_LEVELS_BELOW_TOP)}
-    """,
+        s,
+        f"{s}.m_pairs_hukou",
+        "{t}.kind = 'hukou'",
+        "{t}.kind = 'hukou'",
+        ordered=True,
+        pair=_reaches("name", _top_level("name") - HOUSEHOLD_NAME_LEVELS_BELOW_TOP),
     )
     score(model, con, f"{s}.m_pairs_hukou", f"{s}.m_scores_hukou")
     _q(
