@@ -204,7 +204,26 @@ def _reaches(comparison: str, level: int) -> str:
     condition = " OR ".join(f"({c})" for c in kept) or "false"
     if null:
         condition = f"NOT ({' OR '.join(null)}) AND ({condition})"
+    condition = RF_SIM.sub(_guarded, condition)
     return re.sub(r"\b([a-z_]+?)_([lr])\b", r"\2.\1", condition)
+
+
+RF_SIM = re.compile(r"rf_sim\((\w+), (\w+)\) >= ([0-9.]+)")
+ROUNDING = 1e-9
+"""Slack for ``(1 - t) × length`` computed in floating point (1 − 0.8 is 0.19999…)."""
+
+
+def _guarded(found: re.Match[str]) -> str:
+    """``rf_sim(a, b) >= t`` behind a test DuckDB runs natively and that every pair passing
+    it passes: Indel distance is at least Levenshtein distance, so a similarity of ``t``
+    needs ``levenshtein <= (1 - t) × (len a + len b)``. Python is called for few pairs
+    instead of every pair sharing a birth date."""
+    a, b, t = found.groups()
+    left, right = f"coalesce({a}, '')", f"coalesce({b}, '')"
+    return (
+        f"(levenshtein({left}, {right}) <= (1 - {t}) * (length({left}) + length({right}))"
+        f" + {ROUNDING} AND {found.group(0)})"
+    )
 
 
 def score_household_pairs(

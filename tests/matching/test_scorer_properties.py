@@ -140,3 +140,78 @@ def test_the_model_is_fitted_on_a_fixed_sample_of_rows_beyond_the_cap():
     assert fit(con, "recs", config=config).as_json() == first  # the same rows on a rerun
     uncapped = fit(con, "recs", config=config.model_copy(update={"em_max_rows": 10_000}))
     assert uncapped.as_json() != first
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "kept"),
+    [
+        ("abcd", "abcdef", True),  # similarity exactly 0.8: (1 - 0.8) x 10 is 1.999... in floats
+        ("abcd", "abxyef", False),
+        (None, None, None),  # DuckDB does not call rf_sim on a NULL: both are NULL
+    ],
+)
+def test_the_levenshtein_guard_keeps_what_rf_sim_keeps_at_the_boundary(a, b, kept):
+    from liushou.matching.probabilistic import RF_SIM, _guarded
+
+    con = duckdb.connect()
+    register_functions(con)
+    original = "rf_sim(a, b) >= 0.8"
+    guarded = RF_SIM.sub(_guarded, original)
+    assert guarded != original
+    query = f"SELECT {guarded}, {original} FROM (SELECT ?::VARCHAR a, ?::VARCHAR b)"
+    got = con.execute(query, [a, b])
+    assert got.fetchall() == [(kept, kept)]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.none(), names, st.text(alphabet="abc 张伟", max_size=6)),
+            st.one_of(st.none(), names, st.text(alphabet="abc 张伟", max_size=6)),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_household_pairs_kept_by_the_join_filter_are_those_the_model_level_keeps(pairs):
+    """The join's name filter (levenshtein before rf_sim) keeps exactly the pairs whose
+    name comparison reaches the kept levels of the model itself."""
+    from liushou.matching.probabilistic import (
+        HOUSEHOLD_NAME_LEVELS_BELOW_TOP,
+        _reaches,
+        _top_level,
+    )
+
+    level = _top_level("name") - HOUSEHOLD_NAME_LEVELS_BELOW_TOP
+    con = duckdb.connect()
+    register_functions(con)
+    frame = pd.DataFrame(
+        [
+            (i, side, name)
+            for i, pair in enumerate(pairs)
+            for side, name in zip("lr", pair, strict=True)
+        ],
+        columns=["i", "side", "name_s"],
+    )
+    frame["name_key"] = pinyin_keys(frame["name_s"].astype("string"))
+    con.register("recs", frame)
+    levels = dict(COMPARISONS)["name"]
+    ranked = [lv["sql_condition"] for lv in levels if not lv.get("is_null_level")]
+    null = next(lv["sql_condition"] for lv in levels if lv.get("is_null_level"))
+    cases = " ".join(
+        f"WHEN {'true' if c == 'ELSE' else c} THEN {len(ranked) - 1 - k}"
+        for k, c in enumerate(ranked)
+    )
+    by_level = f"(CASE WHEN {null} THEN -1 {cases} END) >= {level}"
+    for column in ("name_s", "name_key"):
+        for side in "lr":
+            by_level = by_level.replace(f"{column}_{side}", f"{side}.{column}")
+    got = con.sql(
+        f"""
+        SELECT {by_level}, coalesce({_reaches("name", level)}, false)
+        FROM recs l JOIN recs r ON l.i = r.i AND l.side = 'l' AND r.side = 'r'
+        """
+    ).fetchall()
+    assert len(got) == len(pairs)
+    assert all(kept_by_level == kept_by_filter for kept_by_level, kept_by_filter in got)
