@@ -90,18 +90,18 @@ def repair_household_ids(con: duckdb.DuckDBPyConnection, s: str) -> int:
         f"""
         CREATE OR REPLACE TABLE {s}.hukou_id_repairs AS
         WITH unique_row AS (
-            SELECT record_key, any_value(id) AS id FROM m_hk_agree
-            GROUP BY record_key HAVING count(DISTINCT id) = 1
+            SELECT row_at, any_value(id) AS id FROM m_hk_agree
+            GROUP BY row_at HAVING count(DISTINCT id) = 1
         ),
         unique_id AS (
-            SELECT id FROM m_hk_agree GROUP BY id HAVING count(DISTINCT record_key) = 1
+            SELECT id FROM m_hk_agree GROUP BY id HAVING count(DISTINCT row_at) = 1
         ),
         cited AS (
-            SELECT DISTINCT ON (a.record_key) a.*,
+            SELECT DISTINCT ON (a.row_at) a.*,
                    CASE a.source {labels} END AS witness_label
-            FROM m_hk_agree a JOIN unique_row u USING (record_key, id)
+            FROM m_hk_agree a JOIN unique_row u USING (row_at, id)
             WHERE a.id IN (SELECT id FROM unique_id)
-            ORDER BY a.record_key, CASE a.source {order} END, a.w_file, a.w_row
+            ORDER BY a.row_at, CASE a.source {order} END, a.w_file, a.w_row
         )
         SELECT record_key, file, sheet, row_number, id_raw, id_number, id AS repaired_id, repair,
                source AS witness_source, w_key AS witness_record_key,
@@ -118,9 +118,13 @@ def repair_household_ids(con: duckdb.DuckDBPyConnection, s: str) -> int:
         """,
     )
     lost = f"""
-        SELECT file, sheet, row_number FROM {s}.canon_hukou
-        WHERE id_number IS NULL AND id_status = 'excel_float'
-          AND record_key NOT IN (SELECT record_key FROM {s}.hukou_id_repairs)
+        SELECT h.file, h.sheet, h.row_number FROM {s}.canon_hukou h
+        WHERE h.id_number IS NULL AND h.id_status = 'excel_float'
+          AND NOT EXISTS (
+              SELECT 1 FROM {s}.hukou_id_repairs r
+              WHERE r.file = h.file AND r.sheet IS NOT DISTINCT FROM h.sheet
+                AND r.row_number = h.row_number
+          )
     """
     quarantine_rows(con, s, "hukou", lost, "id_number", LOST_REASON)
     _q(
@@ -204,7 +208,8 @@ def _failing(con: duckdb.DuckDBPyConnection, s: str) -> None:
         con,
         f"""
         CREATE OR REPLACE TEMP TABLE m_hk_fail AS
-        SELECT record_key, file, sheet, row_number, id_number, id_raw, id_status,
+        SELECT record_key, file || '|' || coalesce(sheet, '') || '|' || row_number AS row_at,
+               file, sheet, row_number, id_number, id_raw, id_status,
                name, sex, birth_date, household_id,
                CASE WHEN id_number IS NULL AND id_status = 'excel_float'
                     THEN regexp_extract(id_raw, '{_EXCEL_MANTISSA}', 1)
@@ -219,16 +224,16 @@ def _failing(con: duckdb.DuckDBPyConnection, s: str) -> None:
 def _candidates(con: duckdb.DuckDBPyConnection, s: str) -> None:
     """``m_hk_cand``: (row, witness) pairs whose numbers fit the kind of damage."""
     failing = con.sql(
-        "SELECT record_key, id_number FROM m_hk_fail WHERE id_status <> 'valid' "
+        "SELECT row_at, id_number FROM m_hk_fail WHERE id_status <> 'valid' "
         "AND id_number IS NOT NULL"
     ).df()
     typos = typo_candidates(failing["id_number"])
-    typos["record_key"] = (
-        failing["record_key"].to_numpy()[typos["source_index"].to_numpy(dtype=int)]
+    typos["row_at"] = (
+        failing["row_at"].to_numpy()[typos["source_index"].to_numpy(dtype=int)]
         if len(typos)
         else pd.Series(dtype="str")
     )
-    con.register("_typos", typos[["record_key", "candidate", "kind"]])
+    con.register("_typos", typos[["row_at", "candidate", "kind"]])
     try:
         _q(
             con,
@@ -245,7 +250,7 @@ def _candidates(con: duckdb.DuckDBPyConnection, s: str) -> None:
             WHERE right(f.id_number, 3) = '000'
             UNION ALL BY NAME
             SELECT f.*, w.*, t.kind AS repair
-            FROM m_hk_fail f JOIN _typos t USING (record_key)
+            FROM m_hk_fail f JOIN _typos t USING (row_at)
             JOIN m_witness w ON w.id = t.candidate
             """,
         )
@@ -271,7 +276,8 @@ def _agreeing(con: duckdb.DuckDBPyConnection) -> None:
             con,
             """
             CREATE OR REPLACE TEMP TABLE m_hk_agree AS
-            SELECT c.record_key, c.file, c.sheet, c.row_number, c.id_raw, c.id_number, c.id,
+            SELECT c.record_key, c.row_at, c.file, c.sheet, c.row_number, c.id_raw, c.id_number,
+                   c.id,
                    c.repair,
                    c.source, c.w_key, c.w_file, c.w_row
             FROM m_hk_cand c LEFT JOIN _sounds p ON p.name = c.name AND p.w_name = c.w_name

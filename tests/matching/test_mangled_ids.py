@@ -372,3 +372,20 @@ def test_a_child_born_on_or_just_before_r_is_on_the_register_aged_zero(tmp_path,
         both_away(),
     )
     assert one(con, f"SELECT age_years, under_age, eligible FROM {S}.children") == (0, True, True)
+
+
+def test_a_household_whose_whole_number_column_went_through_excel(tmp_path):
+    """Planted: every member's number shows as ``3.50303E+17``, so the three household
+    rows share one record key. Each is still judged on its own row: the child and both
+    parents are repaired from the school roll and the work records that hold their
+    numbers intact, and nothing is lost or merged."""
+    hukou = [
+        person(excel(FATHER), "林国强", "男", "1985-03-03", "H1", "户主"),
+        person(excel(MOTHER), "陈丽", "女", "1987-04-04", "H1", "配偶"),
+        person(excel(CHILD), "林小明", "男", "2015-05-05", "H1", "子"),
+    ]
+    con = run(tmp_path, hukou, [student(CHILD, "林小明", "男", "2015-05-05")], both_away())
+    assert_one_identity(con, "林小明", CHILD)
+    persons = dict(con.sql(f"SELECT name, person_id FROM {S}.persons_hukou").fetchall())
+    assert persons == {"林国强": FATHER, "陈丽": MOTHER, "林小明": CHILD}
+    assert one(con, f"SELECT count(*) FROM {S}.quarantine WHERE source = 'hukou'") == 0
