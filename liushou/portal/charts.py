@@ -19,12 +19,7 @@ def bar_chart(points: list[tuple[str, int]], title: str, unit: str = "人") -> M
     """A bar per (label, value), value written above each bar, a few gridlines."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     top = _nice_ceiling(max((v for _, v in points), default=0))
-    parts = _frame(title, top, plot_h)
-    if not points:
-        parts.append(
-            f'<text x="{WIDTH / 2}" y="{TOP + plot_h / 2}" text-anchor="middle" class="axis">'
-            "暂无数据 no data</text>"
-        )
+    parts = _frame(title, top, plot_h, empty=not points)
     slot = plot_w / max(len(points), 1)
     bar = min(slot * 0.6, 80)
     for i, (label, value) in enumerate(points):
@@ -70,12 +65,7 @@ def grouped_bar_chart(
     per quarter, categories per township."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     top = _nice_ceiling(max((v for _, values in series for v in values), default=0))
-    parts = _frame(title, top, plot_h)
-    if not labels:
-        parts.append(
-            f'<text x="{WIDTH / 2}" y="{TOP + plot_h / 2}" text-anchor="middle" class="axis">'
-            "暂无数据 no data</text>"
-        )
+    parts = _frame(title, top, plot_h, empty=not labels)
     slot = plot_w / max(len(labels), 1)
     bar = min(slot * 0.8 / max(len(series), 1), 40)
     for i, label in enumerate(labels):
@@ -153,8 +143,8 @@ def pyramid(
     return Markup("".join(parts))
 
 
-def _frame(title: str, top: int, plot_h: float) -> list[str]:
-    """The opening of a chart: its title and the value gridlines."""
+def _frame(title: str, top: int, plot_h: float, empty: bool = False) -> list[str]:
+    """The opening of a chart: its title, the value gridlines, and "no data" if empty."""
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
         f'viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
@@ -170,5 +160,10 @@ def _frame(title: str, top: int, plot_h: float) -> list[str]:
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
             f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" class="axis">'
             f"{value:g}</text>"
+        )
+    if empty:
+        parts.append(
+            f'<text x="{WIDTH / 2}" y="{TOP + plot_h / 2}" text-anchor="middle" class="axis">'
+            "暂无数据 no data</text>"
         )
     return parts
