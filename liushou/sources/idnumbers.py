@@ -228,6 +228,8 @@ def _region_known(region_and_year: str) -> bool:
         ric.get_birth_place(f"{region_and_year}01010000")
     except ValidationError:
         return False
+    except KeyError:
+        return False  # stdnum finds only a province or prefecture for it: no county code
     return True
 
 
