@@ -1,11 +1,15 @@
 """A whole quarter, end to end, at area size: per stage wall time and peak memory.
 
     .venv/bin/python benchmarks/scale.py --children 100000 1000000 --workers 0 2 \\
-        [--root /tmp/scale] [--seed 20261124] [--output results-scale.txt]
+        [--children-per-county 100000] [--root /tmp/scale] [--seed 20261124] \\
+        [--output results-scale.txt]
 
 For each size the project's generator writes a landing (``liushou generate``, about 1.55
 children under 16 per household, its planted cross-county pupils, parents registered
-elsewhere and noise) under ``ROOT/<children>/landing`` unless it is already there; then
+elsewhere and noise) under ``ROOT/<children>/landing`` unless it is already there. An
+area larger than one county is an area of several counties (``generate --counties``,
+one per ``--children-per-county``, as a prefecture's extracts arrive: each county's
+household numbers, its schools, pupils schooled in other counties); then
 for each ``--workers`` value the first quarter is reconciled into a fresh output folder
 in a subprocess (``run_reconciliation``, as ``liushou run --workers N`` does), so that
 each figure belongs to one run. Printed per run: the stage timings the flow records,
@@ -74,13 +78,14 @@ def machine() -> str:
     return f"{os.cpu_count()} CPUs, {model}, {memory:.1f} GB, Python {platform.python_version()}"
 
 
-def landing_for(root: Path, children: int, seed: int) -> tuple[Path, str, float]:
+def landing_for(root: Path, children: int, seed: int, counties: int) -> tuple[Path, str, float]:
     landing = root / str(children) / "landing"
     seconds = 0.0
     if not (landing / "truth.json").is_file():
-        households = max(200, round(children / CHILDREN_PER_HOUSEHOLD))
+        households = max(200 * counties, round(children / CHILDREN_PER_HOUSEHOLD))
         start = time.perf_counter()
         command = ["generate", "--landing", str(landing), "--households", str(households)]
+        command += ["--counties", str(counties)]
         subprocess.run(
             [sys.executable, "-m", "liushou.cli", *command, "--seed", str(seed)],
             check=True,
@@ -174,6 +179,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--children", type=int, nargs="+", default=[100_000])
     p.add_argument("--workers", type=int, nargs="+", default=[0, 2])
+    p.add_argument("--children-per-county", type=int, default=100_000)
     p.add_argument("--root", type=Path, default=Path("/tmp/liushou-scale"))
     p.add_argument("--seed", type=int, default=20261124)
     p.add_argument("--output", type=Path, help="also write the report to this file")
@@ -182,9 +188,11 @@ def main() -> None:
     print("\n".join(report), flush=True)
     results = []
     for children in args.children:
-        landing, quarter, generated = landing_for(args.root, children, args.seed)
+        counties = max(1, round(children / args.children_per_county))
+        landing, quarter, generated = landing_for(args.root, children, args.seed, counties)
         rows = source_rows(landing, quarter)
-        line = f"{children:,} children: {quarter}, {rows:,} source rows"
+        counties = len(json.loads((landing / "truth.json").read_text())["county_code"].split(","))
+        line = f"{children:,} children in {counties} counties: {quarter}, {rows:,} source rows"
         line += f", generated in {generated:.0f} s" if generated else " (landing reused)"
         print(line, flush=True)
         report.append(line)

@@ -132,6 +132,12 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=20261124)
     gen.add_argument("--first-quarter", default="2026Q2")
     gen.add_argument("--quarters", type=int, default=2)
+    gen.add_argument(
+        "--counties",
+        type=int,
+        default=1,
+        help="an area of this many counties (up to 13), the households shared among them",
+    )
 
     sched = sub.add_parser(
         "schedule", help="serve the quarterly deployment (needs a Prefect server, see README)"
@@ -230,7 +236,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             return _demo(args)
         if args.command == "generate":
-            _generate(args.landing, args.households, args.seed, args.first_quarter, args.quarters)
+            _generate(
+                args.landing,
+                args.households,
+                args.seed,
+                args.first_quarter,
+                args.quarters,
+                args.counties,
+            )
             return EXIT_OK
         if args.command == "schedule":
             from liushou.flows.schedule import serve_quarterly
@@ -552,10 +565,14 @@ def _print_decisions(decisions: list[Any], title: str) -> None:
     console.print(table)
 
 
-def _generate(landing: Path, households: int, seed: int, first: str, quarters: int) -> list[str]:
+def _generate(
+    landing: Path, households: int, seed: int, first: str, quarters: int, counties: int = 1
+) -> list[str]:
     from liushou.data.generator import DemoSpec, generate_demo
 
-    spec = DemoSpec(seed=seed, households=households, first_quarter=first, quarters=quarters)
+    spec = DemoSpec(
+        seed=seed, households=households, first_quarter=first, quarters=quarters, counties=counties
+    )
     start = time.perf_counter()
     generate_demo(landing, spec)
     labels = sorted(p.name for p in landing.iterdir() if p.is_dir())

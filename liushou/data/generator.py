@@ -12,9 +12,11 @@ quarters' reference dates, never to the clock, so one seed gives byte-identical 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import time
-from dataclasses import dataclass, field
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,14 +34,15 @@ from liushou.data.extracts import (
     xueji_file,
 )
 from liushou.data.model import Person
-from liushou.data.places import classify_work_place
+from liushou.data.places import AREA_COUNTIES, classify_work_place
 from liushou.data.planted import PlantedCase, Planter
-from liushou.data.render import FileOut, Row, write
+from liushou.data.render import FileOut, Row, csv_bytes, write
 from liushou.data.truth import Case, Truth
 from liushou.data.world import RegisterEntry, World, years_before
 from liushou.quarters import Quarter, add_months
 
 MIN_HOUSEHOLDS = 200
+DEMO_COUNTY = AREA_COUNTIES[0]
 PLANTED_HOUSEHOLDS = 100
 """Households set aside for planted families (they use about 86; the rest is background
 added after them, so the total is exactly ``DemoSpec.households``)."""
@@ -48,10 +51,13 @@ added after them, so the total is exactly ``DemoSpec.households``)."""
 @dataclass(frozen=True)
 class DemoSpec:
     seed: int = 20261124
-    county_code: str = "350303"
+    county_code: str = DEMO_COUNTY
     first_quarter: str = "2026Q2"
     quarters: int = 2
     households: int = 2000
+    counties: int = 1
+    """More than one: an area of that many counties (``places.AREA_COUNTIES``), the
+    households shared among them; planted cases live in the demo county only."""
 
 
 Verdicts = dict[int, dict[int, law.Verdict]]
@@ -75,6 +81,8 @@ class Demo:
 def generate_demo(landing: Path, spec: DemoSpec = DemoSpec()) -> Truth:
     """Write ``<landing>/<quarter>/...`` for each quarter, ``divisions.csv`` and
     ``truth.json``; return the truth."""
+    if spec.counties > 1:
+        return generate_area(landing, spec)
     demo = build(spec)
     landing.mkdir(parents=True, exist_ok=True)
     for f in demo.files:
@@ -84,7 +92,90 @@ def generate_demo(landing: Path, spec: DemoSpec = DemoSpec()) -> Truth:
     return truth
 
 
-def build(spec: DemoSpec) -> Demo:
+def generate_area(landing: Path, spec: DemoSpec) -> Truth:
+    """An area of ``spec.counties`` counties, each a world of its own (its seed, its
+    townships, its share of the households) generated in parallel, in one landing.
+
+    Real extracts of an area cross county lines the way each county's world does: pupils
+    at schools of other counties, parents registered or working elsewhere. Each system's
+    files carry the county code, so that the several files of a system are concatenated
+    as the contract says. ID numbers stay unique across counties (``World.id_lane``).
+    """
+    if not 1 < spec.counties <= len(AREA_COUNTIES):
+        raise ValueError(f"an area has 2 to {len(AREA_COUNTIES)} counties, not {spec.counties}")
+    if spec.households < MIN_HOUSEHOLDS * spec.counties:
+        raise ValueError(f"at least {MIN_HOUSEHOLDS} households per county")
+    shares = [spec.households // spec.counties] * spec.counties
+    shares[0] += spec.households - sum(shares)
+    jobs = [
+        replace(spec, county_code=code, seed=spec.seed + i, households=n, counties=1)
+        for i, (code, n) in enumerate(zip(AREA_COUNTIES, shares, strict=False))
+    ]
+    landing.mkdir(parents=True, exist_ok=True)
+    lanes = [(i, spec.counties) for i in range(spec.counties)]
+    with ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
+        parts = list(pool.map(_write_county, [landing] * len(jobs), jobs, lanes))
+    divisions = [rows for _, rows in parts]
+    header, body = divisions[0][0], [line for rows in divisions for line in rows[1:]]
+    (landing / "divisions.csv").write_text("".join([header, *body]), encoding="utf-8")
+    truth = _merged([t for t, _ in parts], spec)
+    truth.save(landing / "truth.json")
+    return truth
+
+
+def _write_county(landing: Path, spec: DemoSpec, lane: tuple[int, int]) -> tuple[Truth, list[str]]:
+    """One county of an area: its files written under names carrying its code; its truth
+    and its lines of ``divisions.csv`` returned."""
+    demo = build(spec, lane)
+    divisions: list[str] = []
+    for f in demo.files:
+        if f.path == "divisions.csv":
+            divisions = csv_bytes(f).decode("utf-8").splitlines(keepends=True)
+            continue
+        path = Path(f.path)
+        if spec.county_code not in path.name:
+            f.path = str(path.with_name(f"{path.stem}_{spec.county_code}{path.suffix}"))
+        write(f, landing)
+    return make_truth(demo), divisions
+
+
+def _merged(truths: list[Truth], spec: DemoSpec) -> Truth:
+    def by_quarter(part: str) -> dict[str, list[dict[str, str]]]:
+        return {
+            q: sorted(
+                (e for t in truths for e in getattr(t, part)[q]), key=lambda e: e["person_id"]
+            )
+            for q in truths[0].quarters
+        }
+
+    return Truth(
+        seed=spec.seed,
+        county_code=",".join(t.county_code for t in truths),
+        quarters=truths[0].quarters,
+        reference_dates=truths[0].reference_dates,
+        cases=[c for t in truths for c in t.cases],
+        eligible=by_quarter("eligible"),
+        uncertain=by_quarter("uncertain"),
+        exits=by_quarter("exits"),
+        aliases=[a for t in truths for a in t.aliases],
+        files={k: v for t in truths for k, v in t.files.items() if k != "divisions.csv"},
+        sizes=_summed([t.sizes for t in truths]),
+    )
+
+
+def _summed(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Sizes of the counties added up, key by key (nested per quarter and file)."""
+    out: dict[str, Any] = {}
+    for part in parts:
+        for key, value in part.items():
+            if isinstance(value, dict):
+                out[key] = _summed([out.get(key, {}), value])
+            else:
+                out[key] = out.get(key, 0) + value
+    return out
+
+
+def build(spec: DemoSpec, id_lane: tuple[int, int] = (0, 1)) -> Demo:
     if spec.quarters < 2:
         raise ValueError("the demo needs at least two quarters (planted exits and aliases)")
     first = Quarter.parse(spec.first_quarter)
@@ -92,7 +183,7 @@ def build(spec: DemoSpec) -> Demo:
     while len(quarters) < spec.quarters:
         quarters.append(quarters[-1].next())
     rng = random.Random(spec.seed)
-    world = World(spec.seed, spec.county_code, quarters, rng)
+    world = World(spec.seed, spec.county_code, quarters, rng, id_lane=id_lane)
     planter = Planter(world)
     if spec.households < MIN_HOUSEHOLDS:
         raise ValueError(f"at least {MIN_HOUSEHOLDS} households, got {spec.households}")
@@ -100,7 +191,8 @@ def build(spec: DemoSpec) -> Demo:
     # families, then background again up to the number of households asked for.
     for _ in range(spec.households - PLANTED_HOUSEHOLDS):
         world.background_household()
-    planter.plant_all()
+    if spec.county_code == DEMO_COUNTY:  # the cases are written for its neighbours
+        planter.plant_all()
     while len(world.households) < spec.households:
         world.background_household()
     for p in world.persons:
@@ -653,12 +745,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--households", type=int, default=DemoSpec.households)
     parser.add_argument("--first-quarter", default=DemoSpec.first_quarter)
     parser.add_argument("--quarters", type=int, default=DemoSpec.quarters)
+    parser.add_argument("--counties", type=int, default=DemoSpec.counties)
     args = parser.parse_args(argv)
     spec = DemoSpec(
         seed=args.seed,
         households=args.households,
         first_quarter=args.first_quarter,
         quarters=args.quarters,
+        counties=args.counties,
     )
     truth, seconds = timed_demo(args.landing, spec)
     print(

@@ -17,8 +17,29 @@ from typing import Literal
 
 from stdnum import numdb
 
-KNOWN_COUNTIES: dict[str, tuple[str, str]] = {"350303": ("福建省莆田市", "涵江区")}
-"""Counties the demo can be generated for: code → (province and prefecture, county name)."""
+KNOWN_COUNTIES: dict[str, tuple[str, str]] = {
+    "350303": ("福建省莆田市", "涵江区"),
+    "350302": ("福建省莆田市", "城厢区"),
+    "350322": ("福建省莆田市", "仙游县"),
+    "350502": ("福建省泉州市", "鲤城区"),
+    "350503": ("福建省泉州市", "丰泽区"),
+    "350504": ("福建省泉州市", "洛江区"),
+    "350521": ("福建省泉州市", "惠安县"),
+    "350524": ("福建省泉州市", "安溪县"),
+    "350525": ("福建省泉州市", "永春县"),
+    "350526": ("福建省泉州市", "德化县"),
+    "350581": ("福建省泉州市", "石狮市"),
+    "350582": ("福建省泉州市", "晋江市"),
+    "350583": ("福建省泉州市", "南安市"),
+}
+"""Counties the demo can be generated for: code → (province and prefecture, county name).
+All have held their code since before 1998, so that parents born then carry a number
+valid for their birth year; the first is the demo county, the rest make an area."""
+
+AREA_COUNTIES: tuple[str, ...] = tuple(KNOWN_COUNTIES)
+"""The counties of a generated area, in order (``generate --counties K`` takes the first
+K): 莆田's three, then 泉州's, so that more than three counties span two neighbouring
+prefectures."""
 
 HANJIANG_TOWNSHIPS: tuple[tuple[str, str, str], ...] = (
     ("001", "涵东街道", "街道"),
@@ -36,11 +57,28 @@ HANJIANG_TOWNSHIPS: tuple[tuple[str, str, str], ...] = (
 )
 """(3-digit township part, name, type). Real names, illustrative codes."""
 
+AREA_TOWNSHIPS: tuple[tuple[str, str, str], ...] = (
+    ("001", "城东街道", "街道"),
+    ("002", "城西街道", "街道"),
+    ("100", "东山镇", "镇"),
+    ("101", "西林镇", "镇"),
+    ("102", "南溪镇", "镇"),
+    ("103", "北岭镇", "镇"),
+    ("104", "龙门镇", "镇"),
+    ("105", "金峰镇", "镇"),
+    ("106", "石桥镇", "镇"),
+    ("107", "清源镇", "镇"),
+    ("108", "白水镇", "镇"),
+    ("200", "仙峰乡", "乡"),
+)
+"""Townships of the area's other counties: invented names, the demo county's layout."""
+
 TOWNSHIP_WEIGHT = {"街道": 3.0, "镇": 1.4, "乡": 0.5}
 """Relative number of households per township of each type."""
 
 CORE_DISTRICTS: dict[str, tuple[str, ...]] = {
     "3503": ("350302", "350303", "350304", "350305"),
+    "3505": ("350502", "350503", "350504", "350505"),
     "4403": ("440303", "440304", "440305", "440306", "440307", "440308"),
     "3301": ("330102", "330105", "330106", "330108", "330109", "330110"),
 }
@@ -81,6 +119,13 @@ LOCAL_PLACES: tuple[tuple[str, float], ...] = (
     ("350305", 1),
 )
 """Work that does not take a parent away from a child at home in 350303."""
+
+
+def local_places(county: str) -> tuple[tuple[str, float], ...]:
+    """Work that keeps a parent at home: the county itself, and for the demo county the
+    core districts around it."""
+    return LOCAL_PLACES if county == "350303" else ((county, 1.0),)
+
 
 ORIGIN_COUNTIES: tuple[str, ...] = (
     "350322",
@@ -177,7 +222,8 @@ def build_townships(county: str, rng: random.Random) -> list[Township]:
     if county not in KNOWN_COUNTIES:
         known = ", ".join(sorted(KNOWN_COUNTIES))
         raise ValueError(f"the demo knows the townships of {known} only, not {county}")
-    townships = [Township(county + part, name, kind) for part, name, kind in HANJIANG_TOWNSHIPS]
+    layout = HANJIANG_TOWNSHIPS if county == "350303" else AREA_TOWNSHIPS
+    townships = [Township(county + part, name, kind) for part, name, kind in layout]
     used: set[str] = set()
     for t in townships:
         n = rng.randint(5, 15)

@@ -128,7 +128,7 @@ def write(f: FileOut, landing: Path) -> None:
     path = landing / f.path
     path.parent.mkdir(parents=True, exist_ok=True)
     if f.kind == "csv":
-        path.write_bytes(_csv_bytes(f))
+        path.write_bytes(csv_bytes(f))
     elif f.kind == "xlsx":
         _write_xlsx(f, path)
     else:
@@ -145,7 +145,7 @@ def _text(v: Cell) -> str:
     return v
 
 
-def _csv_bytes(f: FileOut) -> bytes:
+def csv_bytes(f: FileOut) -> bytes:
     sheet = f.sheets[0]
     buf = io.StringIO()
     out = csv.writer(buf, lineterminator=f.line_end)

@@ -18,7 +18,6 @@ from liushou.data.names import NameGen, given_part
 from liushou.data.places import (
     AWAY_PLACES,
     KNOWN_COUNTIES,
-    LOCAL_PLACES,
     TOWNSHIP_WEIGHT,
     UYGHUR_ORIGINS,
     School,
@@ -27,6 +26,7 @@ from liushou.data.places import (
     build_outside_schools,
     build_schools,
     build_townships,
+    local_places,
     origin_county,
 )
 from liushou.quarters import Quarter, add_months
@@ -134,6 +134,9 @@ class World:
     civil: dict[int, list[RegisterEntry]] = field(default_factory=dict)
     plans: dict[int, SchoolingPlan] = field(default_factory=dict)
     """Keyed by ``id(child)``."""
+    id_lane: tuple[int, int] = (0, 1)
+    """(this county's lane, lanes): counties of one area generated apart draw sequence
+    numbers from disjoint lanes, so two of their people never share an ID number."""
     _used_ids: set[str] = field(default_factory=set)
     _hid_counter: dict[str, int] = field(default_factory=dict)
     _roll_seq: int = 0
@@ -161,10 +164,15 @@ class World:
 
     # -- people ------------------------------------------------------------------------
     def mint_id(self, region: str, birth: date, sex: Sex) -> str:
+        lane, lanes = self.id_lane
         while True:
-            seq = self.rng.randrange(1, 999)
-            if (seq % 2 == 1) != (sex == "男"):
-                seq += 1 if seq < 998 else -1
+            if lanes > 1:
+                seq = 2 * (self.rng.randrange(0, 499 // lanes) * lanes + lane) + 1
+                seq += 0 if sex == "男" else 1
+            else:
+                seq = self.rng.randrange(1, 999)
+                if (seq % 2 == 1) != (sex == "男"):
+                    seq += 1 if seq < 998 else -1
             number = ids.make_id(region, birth, seq)
             if number not in self._used_ids:
                 self._used_ids.add(number)
@@ -240,7 +248,7 @@ class World:
         return self.rng.choices(codes, weights)[0]
 
     def local_place(self) -> str:
-        codes, weights = zip(*LOCAL_PLACES, strict=True)
+        codes, weights = zip(*local_places(self.county), strict=True)
         return self.rng.choices(codes, weights)[0]
 
     def spell(

@@ -72,12 +72,12 @@ def build_records(con: duckdb.DuckDBPyConnection, s: str, reference: date) -> No
                nullif(list_sort(list_distinct(list_filter(
                    list_concat([father_name, mother_name], coalesce(a.adults, [])),
                    lambda x: x IS NOT NULL))), []) AS family_names,
-               household_id, false AS residual
+               household_key, false AS residual
         FROM {s}.persons_hukou p
         LEFT JOIN (
-            SELECT household_id, list(DISTINCT name) AS adults FROM {s}.persons_hukou
-            WHERE birth_date <= DATE '{adult_born_by}' GROUP BY household_id
-        ) a USING (household_id)
+            SELECT household_key, list(DISTINCT name) AS adults FROM {s}.persons_hukou
+            WHERE birth_date <= DATE '{adult_born_by}' GROUP BY household_key
+        ) a USING (household_key)
         WHERE p.birth_date > DATE '{oldest}'
         UNION ALL
         SELECT 'r:' || r.rid, r.source, NULL, r.rid, r.name, r.birth_date, r.sex, r.county,

@@ -41,7 +41,11 @@ def add_name_keys(con: duckdb.DuckDBPyConnection, table: str, key: str) -> None:
 
 def hukou_persons(con: duckdb.DuckDBPyConnection, s: str) -> None:
     """One person per household ID number (repaired from another record where the
-    household number is mangled); a person listed twice keeps the current row."""
+    household number is mangled); a person listed twice keeps the current row.
+
+    A 户号 is unique only within the county's public security bureau: the household is
+    the county and the number (``household_key``), the county taken from the other
+    members of the file where a row's division code is missing."""
     repair_household_ids(con, s)
     _q(
         con,
@@ -51,6 +55,9 @@ def hukou_persons(con: duckdb.DuckDBPyConnection, s: str) -> None:
             SELECT k.person_id,
                    h.* REPLACE (k.person_id AS id_number,
                                 h.id_valid OR k.method = 'corrected_id' AS id_valid),
+                   coalesce(h.county_code, max(h.county_code) OVER (
+                       PARTITION BY h.file, h.household_id))
+                   || '|' || h.household_id AS household_key,
                    row_number() OVER (
                        PARTITION BY k.person_id
                        ORDER BY h.status = '正常' DESC, h.status_date DESC NULLS LAST, h.file,

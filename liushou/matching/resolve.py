@@ -231,6 +231,7 @@ def _persons(con: duckdb.DuckDBPyConnection, s: str) -> None:
         f"""
         CREATE OR REPLACE TABLE {s}.persons AS
         SELECT person_id, 'hukou' AS kind, name, sex, birth_date, id_valid, household_id,
+               household_key,
                relation, division_code, county_code, township_code, village_code,
                division_name, hukou_type, urban_rural_code, status, status_date,
                father_id_number, father_id_valid, father_name,

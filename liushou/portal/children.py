@@ -409,8 +409,8 @@ def child_page(
                     SELECT p.person_id, p.name, p.sex, p.birth_date, p.relation, p.status,
                            p.household_id, p.division_name
                     FROM {s}.persons p
-                    WHERE p.household_id IS NOT NULL AND p.household_id = (
-                        SELECT household_id FROM {s}.persons WHERE person_id = ? LIMIT 1)
+                    WHERE p.household_key IS NOT NULL AND p.household_key = (
+                        SELECT household_key FROM {s}.persons WHERE person_id = ? LIMIT 1)
                     ORDER BY p.birth_date NULLS LAST, p.person_id
                     """,
                     [person_id],

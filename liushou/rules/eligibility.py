@@ -177,7 +177,7 @@ def _parents(con: duckdb.DuckDBPyConnection, s: str, config: RulesConfig) -> Non
         con,
         f"""
         CREATE OR REPLACE TEMP TABLE r_hh AS
-        SELECT person_id, household_id, relation, birth_date,
+        SELECT person_id, household_key, relation, birth_date,
                coalesce(sex, id_sex) AS psex
         FROM {s}.persons_hukou
     """,
@@ -193,7 +193,7 @@ def _parents(con: duckdb.DuckDBPyConnection, s: str, config: RulesConfig) -> Non
                    CASE WHEN count(*) FILTER (WHERE h.psex = '女') = 1
                         THEN max(h.person_id) FILTER (WHERE h.psex = '女') END AS mother
             FROM r_kids k JOIN r_hh h
-              ON h.household_id = k.household_id AND h.relation IN ('户主', '配偶')
+              ON h.household_key = k.household_key AND h.relation IN ('户主', '配偶')
              AND h.person_id <> k.person_id
              AND h.birth_date <= k.birth_date - INTERVAL {gap} YEAR
             WHERE k.relation IN {CHILD_RELATIONS}
@@ -210,7 +210,7 @@ def _parents(con: duckdb.DuckDBPyConnection, s: str, config: RulesConfig) -> Non
                    max(g.person_id) FILTER (WHERE g.relation = '女') AS dau,
                    max(g.person_id) FILTER (WHERE g.relation = '女婿') AS sil
             FROM r_kids k JOIN r_hh g
-              ON g.household_id = k.household_id AND g.person_id <> k.person_id
+              ON g.household_key = k.household_key AND g.person_id <> k.person_id
              AND g.relation IN ('子', '儿媳', '女', '女婿')
              AND g.birth_date <= k.birth_date - INTERVAL {gap} YEAR
             WHERE k.relation IN {GRANDCHILD_RELATIONS}

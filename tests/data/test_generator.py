@@ -12,7 +12,14 @@ from stdnum.cn import ric
 from stdnum.cn.ric import calc_check_digit
 from stdnum.exceptions import InvalidComponent
 
-from liushou.data.generator import DemoSpec, build, generate_demo, make_truth, timed_demo
+from liushou.data.generator import (
+    DemoSpec,
+    build,
+    generate_area,
+    generate_demo,
+    make_truth,
+    timed_demo,
+)
 from liushou.data.truth import Truth
 from liushou.register.conflicts import CONFLICT_KINDS
 from liushou.sources.contract import SPECS, normalise_header
@@ -333,7 +340,11 @@ def test_too_small_or_single_quarter_refused() -> None:
     with pytest.raises(ValueError, match="two quarters"):
         build(DemoSpec(quarters=1))
     with pytest.raises(ValueError, match="townships"):
-        build(DemoSpec(county_code="350322"))
+        build(DemoSpec(county_code="110101"))
+    with pytest.raises(ValueError, match="counties"):
+        generate_area(Path("unused"), DemoSpec(counties=14, households=14 * 200))
+    with pytest.raises(ValueError, match="per county"):
+        generate_area(Path("unused"), DemoSpec(counties=3, households=500))
 
 
 def test_names_look_real(tables: dict[str, list[Table]], truth: Truth) -> None:

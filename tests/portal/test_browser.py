@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
@@ -175,11 +176,14 @@ def test_data_docs_show_every_expectation_offline_with_no_script(served, browser
         assert all(key in shown for key in keys), suite
         assert page.locator("script").count() == 0
         assert page.evaluate("document.scripts.length") == 0
-        # the local stylesheet applies under the CSP (a loaded machine may take a moment)
-        page.wait_for_function(
-            "getComputedStyle(document.querySelector('table')).borderCollapse === 'collapse'",
-            timeout=15_000,
-        )
+        # the local stylesheet applies under the CSP (a loaded machine may take a moment);
+        # polled from here: wait_for_function evaluates strings, which the CSP forbids
+        deadline = time.monotonic() + 15
+        while not page.evaluate(
+            "getComputedStyle(document.querySelector('table')).borderCollapse === 'collapse'"
+        ):
+            assert time.monotonic() < deadline, f"no stylesheet on {suite}"
+            page.wait_for_timeout(100)
         page.go_back()
     assert page.locator("script").count() == 0 and len(suites) > 5
     assert left == []

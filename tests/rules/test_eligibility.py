@@ -83,6 +83,28 @@ def test_both_parents_away_inferred_from_household(con):
     assert row["father_source"] == "household"
 
 
+def test_one_household_number_in_two_counties_is_two_households(con):
+    """Planted: a prefecture's extract where two counties' police stations issued the same
+    户号 (numbers are unique per county only). Taken as one household, each child would
+    have two fathers and two mothers, so neither parent known; each is its own."""
+    other_village = "350322100201"
+    f, m, c = family("丙")
+    f2 = PEOPLE.hukou("丁父", "1984-03-03", "男", "丙", "户主", other_village)
+    m2 = PEOPLE.hukou("丁母", "1986-04-04", "女", "丙", "配偶", other_village)
+    c2 = PEOPLE.hukou("丁儿", "2016-06-06", "男", "丙", "子", other_village)
+    kids = evaluate_households(
+        con,
+        [f, m, c, f2, m2, c2],
+        [spell(f, "440305", "2025-01-01"), spell(m, "999999", "2025-02-01")],
+    )
+    assert kids.loc["丙儿", "father_id"] == f["id_number"]
+    assert kids.loc["丙儿", "mother_id"] == m["id_number"]
+    assert kids.loc["丙儿", "eligible"] and kids.loc["丙儿", "category"] == "both_away"
+    assert kids.loc["丁儿", "father_id"] == f2["id_number"]
+    assert kids.loc["丁儿", "mother_id"] == m2["id_number"]
+    assert not kids.loc["丁儿", "eligible"]
+
+
 def test_grandchild_parents_are_the_one_couple_of_the_household(con):
     head = person("乙祖父", "1955-01-01", "男", "乙", "户主")
     wife = person("乙祖母", "1957-01-01", "女", "乙", "配偶")
