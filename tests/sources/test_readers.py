@@ -507,3 +507,75 @@ def test_xlsx_header_below_empty_rows_and_ragged_rows(tmp_path):
     assert part.frame["name"].tolist() == ["王芳"]
     assert part.frame["unnamed_10"].tolist() == ["多出的值"]
     assert "unnamed_1" not in part.frame.columns  # the empty column A is dropped
+
+
+def _both_readers(path):
+    """Every sheet's cells through the fast reader and through openpyxl alone."""
+    from liushou.sources.readers import _openpyxl_sheets, _xlsx_sheets
+
+    origin = {"file": path.name, "quarter": "2026Q3"}
+    frames = []
+    for sheets in (_xlsx_sheets, _openpyxl_sheets):
+        with path.open("rb") as handle:
+            frames.append(
+                {
+                    sheet.title: (sheet.top, sheet.body(0, 3))
+                    for sheet in sheets(handle, origin)  # type: ignore[arg-type]
+                }
+            )
+    return frames
+
+
+def test_fast_reader_gives_the_text_openpyxl_gives(tmp_path):
+    """Cells of every type: the native reader and openpyxl must show the same text (a
+    workbook with error cells is read by openpyxl, which shows them as Excel does)."""
+    from datetime import time, timedelta
+
+    rows = [
+        HUKOU_HEADER,
+        [make_id("2015-03-07"), "王芳", "女", datetime(2015, 3, 7), 330302000101, "女", 3303, True],
+        ["", None, " 空格 ", date(2015, 3, 8), 1.5, 0, -7, False],
+        ["=1/0", "#N/A", time(8, 30), datetime(2015, 3, 7, 8, 30), 1e14, 2.5e-7, 123456789012345],
+        [timedelta(hours=30), "x005F_", "a\nb", 44000, "0012", "", "", ""],
+    ]
+    plain = [*rows[:3], [v if v != "#N/A" else "文本" for v in rows[3]], rows[4]]
+    for sheets in ({"甲": plain, "空": [], "乙": rows[:2]}, {"甲": [rows[0], rows[3]]}):
+        path = write_xlsx(tmp_path / "hukou.xlsx", sheets)
+        fast, slow = _both_readers(path)
+        assert list(fast) == list(slow)
+        for title in slow:
+            assert _trimmed(fast[title][0]) == _trimmed(slow[title][0]), title
+            _same_cells(fast[title][1], slow[title][1])
+    (part,) = read(path)
+    assert part.frame["name"].tolist() == ["#N/A"]
+
+
+def test_every_workbook_of_a_generated_landing_reads_alike_both_ways(tmp_path):
+    from liushou.data.generator import DemoSpec, generate_demo
+
+    truth = generate_demo(tmp_path / "landing", DemoSpec(households=300))
+    books = list((tmp_path / "landing").rglob("*.xlsx"))
+    assert len(books) >= len(truth.quarters)
+    for path in books:
+        fast, slow = _both_readers(path)
+        for title in slow:
+            assert _trimmed(fast[title][0]) == _trimmed(slow[title][0]), (path.name, title)
+            _same_cells(fast[title][1], slow[title][1])
+
+
+def _trimmed(rows: list[list[str]]) -> list[list[str]]:
+    """Rows without trailing empty cells: calamine's rows all span the sheet's width."""
+    out = [list(row) for row in rows]
+    for row in out:
+        while row and row[-1] == "":
+            row.pop()
+    return out
+
+
+def _same_cells(fast: pd.DataFrame, slow: pd.DataFrame) -> None:
+    """The same text in every cell; a column beyond the other's width is empty."""
+    width = max(fast.shape[1], slow.shape[1])
+    for frame in (fast, slow):
+        for i in range(frame.shape[1], width):
+            frame[f"c{i}"] = ""
+    pd.testing.assert_frame_equal(fast, slow, check_dtype=False)
