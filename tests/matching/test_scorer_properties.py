@@ -28,6 +28,22 @@ def test_simplified_is_idempotent(values):
     assert once.tolist() == simplified(once).tolist()
 
 
+COMMON = st.sampled_from(["王静", "陳偉", "欧阳修"])
+
+
+@given(st.lists(st.one_of(st.none(), COMMON, names), max_size=30))
+def test_a_name_gets_the_same_key_alone_and_among_repeats(values):
+    """Keys are computed once per distinct name; a name's key must not depend on the
+    names beside it, nor on how often it repeats."""
+    many = pd.Series(values * 3, dtype="string", index=range(100, 100 + 3 * len(values)))
+    together = pinyin_keys(simplified(many))
+    alone = [pinyin_keys(simplified(pd.Series([v], dtype="string"))).iloc[0] for v in many]
+    assert together.index.equals(many.index)
+    assert [None if pd.isna(k) else k for k in together] == [
+        None if pd.isna(k) else k for k in alone
+    ]
+
+
 @given(st.lists(names, min_size=1, max_size=20))
 def test_pinyin_key_of_a_traditional_name_is_that_of_its_simplified_form(values):
     text = pd.Series(values, dtype="string")
