@@ -1,10 +1,14 @@
 """The DuckDB warehouse under ``--out``: one file, every quarter in it.
 
-A run computes everything in a stage schema (``stage_q2026q3``) and publishes it into
-the quarter's schema (``q2026q3``) in one transaction together with the cross-quarter
-tables (surrogates minted, aliases found, the run's record). A run that dies before
-the commit leaves the published quarter as it was: DuckDB rolls back what was never
-committed when the file is next opened.
+A run computes everything in a stage schema of its own (``stage_q2026q3_<run>``) and
+publishes it in one transaction together with the cross-quarter tables (surrogates
+minted, aliases found, the run's record). Publishing moves no rows: the stage drops its
+working tables, the quarter's schema (``q2026q3``) becomes views onto the stage's
+published tables, and the stage the quarter showed before is dropped. (DuckDB can move
+neither a table nor a schema; copying a prefecture's raw and canonical rows took half a
+minute.) A run that dies before the commit leaves the published quarter as it was:
+DuckDB rolls back what was never committed when the file is next opened, and the next
+run of the quarter drops the dead run's stage.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import fcntl
 import os
 import re
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,7 +40,10 @@ GLOBAL_TABLES = {
         run_id VARCHAR, quarter VARCHAR, previous VARCHAR, started_at TIMESTAMP,
         finished_at TIMESTAMP, exit_code INTEGER, bu_chong BOOLEAN, bu_lou BOOLEAN,
         summary JSON""",
+    "quarter_data": """
+        quarter VARCHAR PRIMARY KEY, data_schema VARCHAR""",
 }
+"""``quarter_data``: the stage whose tables a published quarter's views show."""
 
 PREVIOUS_REGISTER_COLUMNS = {
     "person_id": "VARCHAR",
@@ -97,13 +105,35 @@ def connect(out: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def stage_schema(quarter: Quarter) -> str:
-    return f"stage_{quarter.schema}"
+def stage_schema(quarter: Quarter, run_id: str | None = None) -> str:
+    base = f"stage_{quarter.schema}"
+    return f"{base}_{run_id}" if run_id else base
 
 
-def reset_stage(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> str:
-    schema = stage_schema(quarter)
-    con.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+def live_stage(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> str | None:
+    """The stage a published quarter's views show (None for a quarter published as
+    tables, before publishing moved no rows, or not published)."""
+    rows = con.execute(
+        "SELECT data_schema FROM main.quarter_data WHERE quarter = ?", [str(quarter)]
+    ).fetchall()
+    return rows[0][0] if rows else None
+
+
+def reset_stage(con: duckdb.DuckDBPyConnection, quarter: Quarter, run_id: str | None = None) -> str:
+    """A fresh stage for this run; stages of the quarter that no published quarter shows
+    (a run that died) are dropped."""
+    live = live_stage(con, quarter)
+    schema = stage_schema(quarter, run_id)
+    if schema == live:
+        schema = stage_schema(quarter, uuid.uuid4().hex[:12])
+    base = stage_schema(quarter)
+    for (name,) in con.execute(
+        "SELECT schema_name FROM information_schema.schemata "
+        "WHERE schema_name = ? OR starts_with(schema_name, ?)",
+        [base, base + "_"],
+    ).fetchall():
+        if name != live:
+            con.execute(f"DROP SCHEMA {name} CASCADE")
     con.execute(f"CREATE SCHEMA {schema}")
     return schema
 
@@ -164,16 +194,26 @@ def publish(
     quarter: Quarter,
     tables: list[str],
     run_row: dict[str, object],
+    stage: str,
 ) -> None:
-    """Swap the quarter's published schema for the stage's tables in one transaction."""
-    stage = stage_schema(quarter)
+    """Swap the quarter's published schema for views onto the stage's ``tables`` in one
+    transaction; the stage keeps only those tables."""
     target = quarter.schema
+    replaced = live_stage(con, quarter)
+    working = [
+        (name, "VIEW" if kind == "VIEW" else "TABLE")
+        for name, kind in con.execute(
+            "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = ?",
+            [stage],
+        ).fetchall()
+        if name not in set(tables)
+    ]
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(f"DROP SCHEMA IF EXISTS {target} CASCADE")
         con.execute(f"CREATE SCHEMA {target}")
         for table in tables:
-            con.execute(f"CREATE TABLE {target}.{table} AS SELECT * FROM {stage}.{table}")
+            con.execute(f"CREATE VIEW {target}.{table} AS SELECT * FROM {stage}.{table}")
         con.execute(f"""
             INSERT INTO main.surrogates
             SELECT * FROM {stage}.new_surrogates
@@ -188,7 +228,11 @@ def publish(
         columns = ", ".join(run_row)
         marks = ", ".join("?" for _ in run_row)
         con.execute(f"INSERT INTO main.runs ({columns}) VALUES ({marks})", list(run_row.values()))
-        con.execute(f"DROP SCHEMA {stage} CASCADE")
+        for name, kind in working:
+            con.execute(f"DROP {kind} {stage}.{name} CASCADE")
+        con.execute("INSERT OR REPLACE INTO main.quarter_data VALUES (?, ?)", [str(quarter), stage])
+        if replaced and replaced != stage:
+            con.execute(f"DROP SCHEMA IF EXISTS {replaced} CASCADE")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

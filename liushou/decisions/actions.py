@@ -32,7 +32,6 @@ from liushou.errors import InputError
 from liushou.vocabulary import (
     AGENCIES,
     AGENCY_COLUMNS,
-    CLOSING_STATUSES,
     FEEDBACK_STATUSES,
     META_SHEET,
 )
@@ -237,6 +236,13 @@ def _q(con: duckdb.DuckDBPyConnection, sql: str) -> None:
     con.execute(sql)
 
 
+def ensure_feedback(con: duckdb.DuckDBPyConnection, s: str) -> None:
+    """An empty ``feedback`` when none was staged (a stage run on its own)."""
+    if not has_table(con, s, "feedback"):
+        columns = ", ".join(f"{c} {t}" for c, t in FEEDBACK_TABLE.items())
+        con.execute(f"CREATE TABLE {s}.feedback ({columns})")
+
+
 def stage_feedback(con: duckdb.DuckDBPyConnection, s: str, store: DecisionStore) -> int:
     """``<s>.feedback``: the answers in force at the run's start (agencies may answer
     while the run goes on; the run must not see half of it). Returns how many."""
@@ -268,68 +274,3 @@ def stage_feedback(con: duckdb.DuckDBPyConnection, s: str, store: DecisionStore)
         finally:
             con.unregister("_feedback")
     return len(answers)
-
-
-def _sql_list(values: tuple[str, ...]) -> str:
-    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
-
-
-def apply_feedback(con: duckdb.DuckDBPyConnection, s: str) -> None:
-    """After the analysts' decisions: items whose answer in force closes them (已办结,
-    核实不符) leave ``conflicts`` for ``resolved_conflicts`` (``decision`` the status,
-    ``note`` the agency's note, ``decided_by`` who imported it and for which agency);
-    items answered 无法联系 stay, with ``feedback_status`` and ``feedback_note`` set.
-
-    An answer counts only from the agency the item is routed to now: an item that moved
-    to another agency (its record is now another system's) is that agency's to answer.
-    """
-    if not has_table(con, s, "feedback"):
-        columns = ", ".join(f"{c} {t}" for c, t in FEEDBACK_TABLE.items())
-        _q(con, f"CREATE TABLE {s}.feedback ({columns})")
-    if not has_table(con, s, "resolved_conflicts"):
-        _q(
-            con,
-            f"""
-            CREATE TABLE {s}.resolved_conflicts AS
-            SELECT *, NULL::BIGINT AS decision_id, NULL::VARCHAR AS decision,
-                   NULL::VARCHAR AS note, NULL::VARCHAR AS decided_by
-            FROM {s}.conflicts LIMIT 0
-            """,
-        )
-    answered = f"""
-        SELECT c.*, f.feedback_id, f.status, nullif(f.note, '') AS answer_note,
-               f.decided_by || '（' || f.agency || '）' AS answered_by
-        FROM {s}.conflicts c JOIN {s}.feedback f
-          ON f.conflict_id = c.conflict_id AND f.agency = c.route
-    """
-    closing = _sql_list(CLOSING_STATUSES)
-    _q(
-        con,
-        f"""
-        CREATE OR REPLACE TABLE {s}.resolved_conflicts AS
-        SELECT * FROM (
-            SELECT * FROM {s}.resolved_conflicts
-            UNION ALL BY NAME
-            SELECT * EXCLUDE (feedback_id, status, answer_note, answered_by),
-                   feedback_id AS decision_id, status AS decision, answer_note AS note,
-                   answered_by AS decided_by
-            FROM ({answered}) WHERE status IN {closing}
-        )
-        ORDER BY conflict_id
-        """,
-    )
-    _q(
-        con,
-        f"""
-        DELETE FROM {s}.conflicts WHERE conflict_id IN (
-            SELECT conflict_id FROM ({answered}) WHERE status IN {closing})
-        """,
-    )
-    _q(
-        con,
-        f"""
-        UPDATE {s}.conflicts c SET feedback_status = a.status, feedback_note = a.answer_note
-        FROM ({answered}) a
-        WHERE a.conflict_id = c.conflict_id AND a.status NOT IN {closing}
-        """,
-    )

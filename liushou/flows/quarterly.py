@@ -23,9 +23,9 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from liushou import warehouse
+from liushou import stage_tables, warehouse
 from liushou.decisions import apply as decisions
-from liushou.decisions.actions import apply_feedback, stage_feedback
+from liushou.decisions.actions import stage_feedback
 from liushou.decisions.store import DECISIONS_FILE, DecisionStore
 from liushou.expectations.frames import FrameContext
 from liushou.expectations.gate import DOCS_DIR, Gate, GateFailureError, GateReport, write_outcomes
@@ -43,15 +43,18 @@ from liushou.publish.writer import (
     write_rejected,
 )
 from liushou.quarters import Quarter
+from liushou.register import decided
 from liushou.register.check import build_check
 from liushou.register.conflicts import build_conflicts
 from liushou.register.diff import build_exits, build_places, build_previous, build_register
 from liushou.register.duplicates import build_duplicates
 from liushou.register.signals import build_signals
+from liushou.rules import overrides as rule_overrides
 from liushou.rules.age import register_age_macros
 from liushou.rules.eligibility import EligibilityReport, evaluate
 from liushou.rules.evidence import build_evidence
 from liushou.settings import Settings, load_settings
+from liushou.sources.confirmed import confirm_ids
 from liushou.sources.errors import QuarantineLimitError
 from liushou.sources.load import LoadReport, load_landing
 
@@ -78,6 +81,10 @@ class RunContext:
     decisions_path: Path | None = None
     timings: dict[str, float] = field(default_factory=dict)
     gate: Gate | None = None
+
+
+def _produced(ctx: RunContext, stage: stage_tables.Stage) -> None:
+    stage_tables.verify(ctx.con, ctx.stage, stage, str(ctx.quarter))
 
 
 def _timed(ctx: RunContext, name: str, fn: Callable[[], T]) -> T:
@@ -110,6 +117,7 @@ def load_sources(ctx: RunContext) -> LoadReport:
             f.rows_quarantined,
         )
     warehouse.stage_previous_register(ctx.con, ctx.stage, ctx.previous)
+    _produced(ctx, "sources")
     return report
 
 
@@ -133,6 +141,7 @@ def read_decisions(ctx: RunContext) -> int:
     current = store.current()
     decisions.stage(ctx.con, ctx.stage, current)
     answers = stage_feedback(ctx.con, ctx.stage, store)
+    _produced(ctx, "decisions")
     get_run_logger().info(
         "%s analyst decision(s) and %s agency answer(s) in force from %s",
         len(current),
@@ -175,6 +184,7 @@ def gate_published(ctx: RunContext) -> GateReport:
     assert gate is not None
     report = _gated(ctx, "expectations_published", lambda: gate.validate(ctx.con, "published"))
     write_outcomes(ctx.con, ctx.stage, gate.reports)
+    _produced(ctx, "expectations")
     return report
 
 
@@ -196,11 +206,12 @@ def _gated(ctx: RunContext, name: str, fn: Callable[[], GateReport]) -> GateRepo
 
 
 def _load(ctx: RunContext) -> LoadReport:
-    return _timed(
-        ctx,
-        "load",
-        lambda: load_landing(ctx.con, ctx.landing, ctx.quarter, ctx.stage, ctx.settings.sources),
-    )
+    def run() -> LoadReport:
+        report = load_landing(ctx.con, ctx.landing, ctx.quarter, ctx.stage, ctx.settings.sources)
+        confirm_ids(ctx.con, ctx.stage)
+        return report
+
+    return _timed(ctx, "load", run)
 
 
 @task(name="resolve-persons", cache_policy=NO_CACHE)
@@ -211,6 +222,7 @@ def match_persons(ctx: RunContext) -> MatchReport:
         lambda: resolve_persons(ctx.con, ctx.stage, ctx.quarter, ctx.settings.matching),
     )
     ctx.timings.update({f"matching.{step}": t for step, t in report.timings.items()})
+    _produced(ctx, "matching")
     get_run_logger().info("links by method: %s", report.links_by_method)
     return report
 
@@ -225,11 +237,12 @@ def apply_rules(ctx: RunContext) -> EligibilityReport:
 
     def run() -> EligibilityReport:
         report = evaluate(ctx.con, ctx.stage, ctx.quarter, previous_r, ctx.settings.rules)
-        decisions.override_register(ctx.con, ctx.stage)
+        rule_overrides.override_register(ctx.con, ctx.stage)
         build_evidence(ctx.con, ctx.stage, ctx.quarter, ctx.settings.rules)
         return report
 
     report = _timed(ctx, "rules", run)
+    _produced(ctx, "rules")
     get_run_logger().info(
         "%s children evaluated, %s on the register %s",
         report.children,
@@ -249,6 +262,7 @@ def diff_quarter(ctx: RunContext) -> None:
         build_duplicates(ctx.con, ctx.stage)
 
     _timed(ctx, "diff", run)
+    _produced(ctx, "diff")
 
 
 @task(name="conflicts-and-check", cache_policy=NO_CACHE)
@@ -256,13 +270,14 @@ def check_register(ctx: RunContext) -> None:
     def run() -> None:
         history = [q for q in warehouse.published_quarters(ctx.con) if q < ctx.quarter]
         build_conflicts(ctx.con, ctx.stage, ctx.quarter, ctx.settings.rules, history)
-        decisions.resolve_conflicts(ctx.con, ctx.stage)
-        apply_feedback(ctx.con, ctx.stage)
-        decisions.decided_pairs(ctx.con, ctx.stage)
+        decided.resolve_conflicts(ctx.con, ctx.stage)
+        decided.apply_feedback(ctx.con, ctx.stage)
+        decided.decided_pairs(ctx.con, ctx.stage)
         build_signals(ctx.con, ctx.stage)
         build_check(ctx.con, ctx.stage, ctx.settings.matching)
 
     _timed(ctx, "check", run)
+    _produced(ctx, "check")
 
 
 @task(name="stage-outputs", cache_policy=NO_CACHE)
@@ -335,6 +350,7 @@ def swap_outputs(
                     {**summary.published(), "timings": ctx.timings}, ensure_ascii=False, default=str
                 ),
             },
+            stage=ctx.stage,
         )
         return swap_in(staged.folder, ctx.out, ctx.quarter, ctx.run_id)
 
@@ -381,15 +397,16 @@ def reconcile_quarter(
         try:
             register_macros(con)
             previous = warehouse.previous_quarter(con, q)
+            run_id = uuid.uuid4().hex[:12]
             ctx = RunContext(
                 landing=Path(landing),
                 out=out_dir,
                 quarter=q,
                 settings=settings,
                 con=con,
-                stage=warehouse.reset_stage(con, q),
+                stage=warehouse.reset_stage(con, q, run_id),
                 previous=previous,
-                run_id=uuid.uuid4().hex[:12],
+                run_id=run_id,
                 started=started,
                 decisions_path=Path(decisions_file) if decisions_file else None,
             )

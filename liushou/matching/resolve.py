@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from liushou.decisions import apply as decisions
-from liushou.matching import deterministic, identity, probabilistic
+from liushou.matching import deterministic, identity, overrides, probabilistic
 from liushou.matching.blocking import build_records
 from liushou.matching.config import MatchingConfig
 from liushou.matching.model import fit
@@ -92,10 +92,9 @@ def resolve_persons(
     _q(con, f"CREATE OR REPLACE TABLE {s}.match_conflicts ({MATCH_CONFLICTS})")
 
     decisions.ensure(con, s)
-    decisions.confirm_ids(con, s)
     deterministic.hukou_persons(con, s)
     deterministic.child_rows(con, s)
-    decisions.link_same_person(con, s)
+    overrides.link_same_person(con, s)
     clock("rows")
     deterministic.exact_ids(con, s)
     deterministic.repaired_ids(con, s, config)
@@ -109,12 +108,12 @@ def resolve_persons(
     con.execute(f"INSERT INTO {s}.match_model VALUES (?)", [model.as_json()])
     clock("fit model")
     share = probabilistic.link_residual(con, s, model, config)
-    decisions.separate(con, s)
+    overrides.separate(con, s)
     clock("link residual rows")
 
     identity.own_ids(con, s)
     probabilistic.score_unresolved_pairs(con, s, model, config)
-    decisions.row_edges(con, s)
+    overrides.row_edges(con, s)
     identity.person_graph(con, s, model.db)
     identity.surrogates(con, s, quarter)
     identity.aliases(con, s, quarter)
@@ -126,7 +125,7 @@ def resolve_persons(
     clock("household pairs")
     quarantined = parent_rows(con, s)
     _links(con, s, config.corrected_id_score)
-    decisions.mark_links(con, s)
+    overrides.mark_links(con, s)
     _persons(con, s)
     clock("parents and links")
     report = _report(con, s, quarantined)

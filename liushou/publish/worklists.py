@@ -143,7 +143,7 @@ def agency_frames(
     """The open findings routed to ``agency``, one frame per township sheet.
 
     Everything in ``<s>.conflicts`` is open: items an agency closed earlier left it for
-    ``resolved_conflicts`` (:func:`liushou.decisions.actions.apply_feedback`), and an
+    ``resolved_conflicts`` (:func:`liushou.register.decided.apply_feedback`), and an
     item last answered 无法联系 shows that answer and its note, for the agency to try
     again or close. Columns are Chinese (:data:`AGENCY_COLUMNS`); the child's name is
     masked to the surname and ID numbers (in the ID column, the record keys and the

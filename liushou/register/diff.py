@@ -190,7 +190,7 @@ def build_exits(con: duckdb.DuckDBPyConnection, s: str, r: str) -> None:
                           OR c.migrant_elsewhere) AS moved_with_parents
             FROM gone g LEFT JOIN {s}.children c USING (person_id)
             LEFT JOIN work_counties w ON w.child_id = g.person_id
-            LEFT JOIN {s}.r_counties rc ON rc.code = c.home_school_county
+            LEFT JOIN {s}.counties rc ON rc.code = c.home_school_county
         )
         SELECT person_id,
                CASE WHEN kind <> 'surrogate' THEN person_id

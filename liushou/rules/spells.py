@@ -30,12 +30,12 @@ def register_divisions(con: duckdb.DuckDBPyConnection, schema: str, core: set[st
     table = county_table()[["code", "name", "type", "prefecture_code", "province_code"]].copy()
     table["core"] = table["code"].isin(core)
     con.register("_counties", table)
-    con.execute(f"CREATE OR REPLACE TABLE {schema}.r_counties AS SELECT * FROM _counties")
+    con.execute(f"CREATE OR REPLACE TABLE {schema}.counties AS SELECT * FROM _counties")
     con.unregister("_counties")
     extra = sorted(core - set(table["code"]))
     if extra:
         values = ", ".join(f"('{c}', '', '', '', '', true)" for c in extra)
-        con.execute(f"INSERT INTO {schema}.r_counties VALUES {values}")
+        con.execute(f"INSERT INTO {schema}.counties VALUES {values}")
 
 
 def classify_spells(schema: str, pairs: str) -> str:
@@ -62,8 +62,8 @@ def classify_spells(schema: str, pairs: str) -> str:
                  ELSE 'away' END AS place
         FROM {pairs} p
         JOIN {schema}.work_spells s ON s.person_id = p.parent_id
-        LEFT JOIN {schema}.r_counties wc ON wc.code = {w}
-        LEFT JOIN {schema}.r_counties h ON h.code = {h}
+        LEFT JOIN {schema}.counties wc ON wc.code = {w}
+        LEFT JOIN {schema}.counties h ON h.code = {h}
     """
 
 

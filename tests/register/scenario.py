@@ -189,6 +189,6 @@ def run_quarter(
         check_register.fn(ctx)
     write_outcomes(con, stage, [])  # the gates are tested in tests/expectations
     warehouse.publish(
-        con, quarter, list(WAREHOUSE_TABLES), {"run_id": "test", "quarter": str(quarter)}
+        con, quarter, list(WAREHOUSE_TABLES), {"run_id": "test", "quarter": str(quarter)}, stage
     )
     return con

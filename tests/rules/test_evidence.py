@@ -9,13 +9,13 @@ import duckdb
 import pandas as pd
 import pytest
 
-from liushou.decisions import apply as decisions
 from liushou.matching.config import MatchingConfig
 from liushou.matching.resolve import resolve_persons
 from liushou.quarters import Quarter
 from liushou.rules.config import RulesConfig
 from liushou.rules.eligibility import evaluate
 from liushou.rules.evidence import EVIDENCE_COLUMNS, build_evidence
+from liushou.rules.overrides import override_register
 from liushou.warehouse import connect
 from tests.builders import People, canon_frame, load_stage
 
@@ -75,7 +75,7 @@ def evidence_of(
     )
     resolve_persons(con, S, Q, MatchingConfig())
     evaluate(con, S, Q, Quarter(2026, 2).reference_date, config)
-    decisions.override_register(con, S)
+    override_register(con, S)
     build_evidence(con, S, Q, config)
     frame = con.sql(f"""
         SELECT c.name, e.* FROM {S}.evidence e JOIN {S}.children c USING (person_id)

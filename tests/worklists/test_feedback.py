@@ -14,7 +14,6 @@ import openpyxl
 import pytest
 
 from liushou.decisions.actions import (
-    apply_feedback,
     import_agency_workbook,
     published_conflicts,
     read_agency_workbook,
@@ -23,6 +22,7 @@ from liushou.decisions.actions import (
 from liushou.decisions.store import DECISIONS_FILE, Decision, DecisionStore, Feedback
 from liushou.errors import InputError
 from liushou.publish.worklists import agency_frames, write_agency_workbook
+from liushou.register.decided import apply_feedback
 
 from .stage import P1, QUARTER, S, conflicts_frame, stage
 
