@@ -80,6 +80,18 @@ def _table(
     return StageTable(name, stage, columns, appended_by)
 
 
+PERSONS = _columns(
+    "person_id VARCHAR, kind VARCHAR, name VARCHAR, sex VARCHAR, birth_date DATE, "
+    "id_valid BOOLEAN, household_id VARCHAR, household_key VARCHAR, relation VARCHAR, "
+    "division_code VARCHAR, county_code VARCHAR, township_code VARCHAR, village_code "
+    "VARCHAR, division_name VARCHAR, hukou_type VARCHAR, urban_rural_code VARCHAR, "
+    "status VARCHAR, status_date DATE, father_id_number VARCHAR, father_id_valid "
+    "BOOLEAN, father_name VARCHAR, mother_id_number VARCHAR, mother_id_valid BOOLEAN, "
+    "mother_name VARCHAR, record_key VARCHAR"
+)
+"""One row per person; ``children`` carries the same columns, then what the rules found."""
+
+
 TABLES: dict[str, StageTable] = {
     t.name: t
     for t in (
@@ -177,19 +189,7 @@ TABLES: dict[str, StageTable] = {
             "matching",
             _columns("id_number VARCHAR, person_id VARCHAR"),
         ),
-        _table(
-            "persons",
-            "matching",
-            _columns(
-                "person_id VARCHAR, kind VARCHAR, name VARCHAR, sex VARCHAR, birth_date DATE, "
-                "id_valid BOOLEAN, household_id VARCHAR, household_key VARCHAR, relation VARCHAR, "
-                "division_code VARCHAR, county_code VARCHAR, township_code VARCHAR, village_code "
-                "VARCHAR, division_name VARCHAR, hukou_type VARCHAR, urban_rural_code VARCHAR, "
-                "status VARCHAR, status_date DATE, father_id_number VARCHAR, father_id_valid "
-                "BOOLEAN, father_name VARCHAR, mother_id_number VARCHAR, mother_id_valid BOOLEAN, "
-                "mother_name VARCHAR, record_key VARCHAR"
-            ),
-        ),
+        _table("persons", "matching", PERSONS),
         _table(
             "persons_hukou",
             "matching",
@@ -223,27 +223,24 @@ TABLES: dict[str, StageTable] = {
         _table(
             "children",
             "rules",
-            _columns(
-                "person_id VARCHAR, kind VARCHAR, name VARCHAR, sex VARCHAR, birth_date DATE, "
-                "id_valid BOOLEAN, household_id VARCHAR, household_key VARCHAR, relation VARCHAR, "
-                "division_code VARCHAR, county_code VARCHAR, township_code VARCHAR, village_code "
-                "VARCHAR, division_name VARCHAR, hukou_type VARCHAR, urban_rural_code VARCHAR, "
-                "status VARCHAR, status_date DATE, father_id_number VARCHAR, father_id_valid "
-                "BOOLEAN, father_name VARCHAR, mother_id_number VARCHAR, mother_id_valid BOOLEAN, "
-                "mother_name VARCHAR, record_key VARCHAR, home_school_county VARCHAR, enrolled "
-                "BOOLEAN, school_flag_yes BOOLEAN, school_flag_no BOOLEAN, migrant_elsewhere "
-                "BOOLEAN, school_counties VARCHAR[], school_township VARCHAR, home_county "
-                "VARCHAR, child_township VARCHAR, under_age BOOLEAN, age_years BIGINT, father_id "
-                "VARCHAR, father_source VARCHAR, f_known BOOLEAN, f_away BOOLEAN, f_unclear "
-                "BOOLEAN, f_away_prev BOOLEAN, f_unable BOOLEAN, f_unable_reason VARCHAR, "
-                "mother_id VARCHAR, mother_source VARCHAR, m_known BOOLEAN, m_away BOOLEAN, "
-                "m_unclear BOOLEAN, m_away_prev BOOLEAN, m_unable BOOLEAN, m_unable_reason "
-                "VARCHAR, rural BOOLEAN, parents_strict BOOLEAN, parents_with_unclear BOOLEAN, "
-                "status_ok BOOLEAN, scope_ok BOOLEAN, eligible BOOLEAN, category VARCHAR, "
-                "unclear_place BOOLEAN, other_vulnerable BOOLEAN, parents_missing BOOLEAN, "
-                "parent_away_signal BOOLEAN, failing VARCHAR, decided_by_analyst BOOLEAN, "
-                "decision_note VARCHAR"
-            ),
+            {
+                **PERSONS,
+                **_columns(
+                    "home_school_county VARCHAR, enrolled BOOLEAN, school_flag_yes BOOLEAN, "
+                    "school_flag_no BOOLEAN, migrant_elsewhere BOOLEAN, school_counties "
+                    "VARCHAR[], school_township VARCHAR, home_county VARCHAR, child_township "
+                    "VARCHAR, under_age BOOLEAN, age_years BIGINT, father_id VARCHAR, "
+                    "father_source VARCHAR, f_known BOOLEAN, f_away BOOLEAN, f_unclear BOOLEAN, "
+                    "f_away_prev BOOLEAN, f_unable BOOLEAN, f_unable_reason VARCHAR, mother_id "
+                    "VARCHAR, mother_source VARCHAR, m_known BOOLEAN, m_away BOOLEAN, m_unclear "
+                    "BOOLEAN, m_away_prev BOOLEAN, m_unable BOOLEAN, m_unable_reason VARCHAR, "
+                    "rural BOOLEAN, parents_strict BOOLEAN, parents_with_unclear BOOLEAN, "
+                    "status_ok BOOLEAN, scope_ok BOOLEAN, eligible BOOLEAN, category VARCHAR, "
+                    "unclear_place BOOLEAN, other_vulnerable BOOLEAN, parents_missing BOOLEAN, "
+                    "parent_away_signal BOOLEAN, failing VARCHAR, decided_by_analyst BOOLEAN, "
+                    "decision_note VARCHAR"
+                ),
+            },
         ),
         _table(
             "child_parents",

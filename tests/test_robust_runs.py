@@ -132,7 +132,7 @@ def _run_until(landing: Path, out: Path, log: Path, ready) -> int:
 
 @pytest.mark.parametrize(
     "moment",
-    ["matching", "publishing"],
+    ["reading", "matching", "publishing"],
 )
 def test_a_run_killed_mid_way_leaves_the_last_output_and_the_next_run_succeeds(
     prefect_server, landing, tmp_path, moment
@@ -143,8 +143,10 @@ def test_a_run_killed_mid_way_leaves_the_last_output_and_the_next_run_succeeds(
     log = tmp_path / "killed.log"
 
     def ready() -> bool:
+        if moment == "reading":  # the files' parts are being written
+            return any(out.glob(".staging-parts-*/*/*.arrow"))
         if moment == "publishing":
-            return any(out.glob(".staging-*"))
+            return any(out.glob(f".staging-{QUARTER}-*"))
         return log.exists() and "resolve-persons" in log.read_text(errors="replace")
 
     code = _run_until(landing, out, log, ready)

@@ -18,6 +18,7 @@ from prefect.logging import disable_run_logger
 from liushou import stage_tables, warehouse
 from liushou.data.generator import DemoSpec, generate_demo
 from liushou.settings import Settings
+from liushou.sources.load import read_in_process
 from liushou.stage_tables import TABLES, WORKING, StageTableError
 
 PACKAGE = Path(stage_tables.__file__).parent
@@ -123,7 +124,8 @@ def staged(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, dict[str,
         )
         with disable_run_logger():
             fq.read_decisions.fn(ctx)
-            fq.load_sources.fn(ctx)
+            plan = fq.plan_sources.fn(ctx)
+            fq.load_sources.fn(ctx, plan, read_in_process(plan.jobs))
             fq.gate_sources.fn(ctx)
             for task in (fq.match_persons, fq.apply_rules, fq.diff_quarter, fq.check_register):
                 task.fn(ctx)

@@ -7,6 +7,7 @@ file refused for too many bad rows still leaves the bureau the list of what to m
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -16,7 +17,6 @@ import pandas as pd
 import pyarrow as pa
 
 from liushou.quarters import Quarter
-from liushou.sources.canonical import normalise_rows
 from liushou.sources.codes import only_digits
 from liushou.sources.config import SourcesConfig
 from liushou.sources.contract import (
@@ -29,14 +29,16 @@ from liushou.sources.contract import (
     System,
 )
 from liushou.sources.errors import MissingSystemError, QuarantineLimitError
-from liushou.sources.readers import (
-    PROVENANCE_COLUMNS,
-    RawPart,
-    UnreadFile,
-    find_files,
-    is_empty,
-    read_file,
+from liushou.sources.parts import (
+    QUARANTINED,
+    FileReport,
+    PartJob,
+    PartResult,
+    ident,
+    raw_columns,
+    read_part,
 )
+from liushou.sources.readers import UnreadFile, find_files, is_empty, read_file
 from liushou.sources.schema import (
     CANONICAL,
     FILE_ACCOUNTING,
@@ -47,20 +49,6 @@ from liushou.sources.schema import (
 from liushou.sources.text import tidy
 
 DIVISIONS_STEM = "divisions"
-_QUARANTINED = "_quarantined"
-
-
-@dataclass
-class FileReport:
-    """One row of ``file_accounting``: ``rows_read = rows_used + rows_quarantined``."""
-
-    source: str
-    file: str
-    sheet: str | None
-    encoding: str | None
-    rows_read: int
-    rows_used: int
-    rows_quarantined: int
 
 
 @dataclass
@@ -76,6 +64,41 @@ class LoadReport:
     """Entries of the quarter's folder not read, each with its reason (``unread_files``)."""
 
 
+@dataclass(frozen=True)
+class LoadPlan:
+    """What reading a quarter takes: one job per file, and what the inventory found.
+    Small and picklable; the rows travel as Arrow parts."""
+
+    landing: str
+    quarter: str
+    jobs: list[PartJob]
+    systems_found: list[System]
+    empty_optional: list[tuple[System, str]]
+    """Optional systems' files with nothing in them, named but not read."""
+    warnings: list[str]
+    unread: list[UnreadFile]
+
+
+def read_in_process(jobs: list[PartJob]) -> list[PartResult]:
+    return [read_part(job) for job in jobs]
+
+
+def batches(jobs: list[PartJob], slots: int | None) -> list[list[PartJob]]:
+    """The files cut into twice as many batches as there are ``slots`` (each a task),
+    balanced by file size, largest first; one batch per file when ``slots`` is None
+    (a cluster whose size is its own)."""
+    if slots is None:
+        return [[job] for job in jobs]
+    count = max(1, min(len(jobs), slots if slots == 1 else 2 * slots))
+    out: list[list[PartJob]] = [[] for _ in range(count)]
+    load = [0] * count
+    for job in sorted(jobs, key=lambda j: -Path(j.path).stat().st_size):
+        i = load.index(min(load))
+        out[i].append(job)
+        load[i] += Path(job.path).stat().st_size
+    return [b for b in out if b]
+
+
 def load_landing(
     con: duckdb.DuckDBPyConnection,
     landing: Path,
@@ -85,7 +108,26 @@ def load_landing(
 ) -> LoadReport:
     """Write ``raw_<system>``, ``canon_<system>``, ``quarantine``, ``file_accounting``,
     ``unread_files`` and ``landing_divisions`` into ``schema`` (created if missing; tables
-    replaced)."""
+    replaced), reading the files one after another in this process. The flow does the
+    same in three steps (:func:`plan_landing`, the jobs on its task runner,
+    :func:`stack_parts`)."""
+    with tempfile.TemporaryDirectory(prefix="liushou-parts-") as tmp:
+        plan = plan_landing(con, landing, quarter, schema, config, Path(tmp))
+        return stack_parts(con, schema, plan, read_in_process(plan.jobs), config)
+
+
+def plan_landing(
+    con: duckdb.DuckDBPyConnection,
+    landing: Path,
+    quarter: Quarter,
+    schema: str,
+    config: SourcesConfig,
+    parts_dir: Path,
+) -> LoadPlan:
+    """Find the quarter's files, refuse a quarter without a required system, write
+    ``unread_files``, and make one job per file: each file is read on its own
+    (:func:`~liushou.sources.parts.read_part`) into Arrow parts under ``parts_dir``,
+    which must be storage every worker sees when the jobs run elsewhere."""
     label = str(quarter)
     folder = landing / label
     if not folder.is_dir():
@@ -99,67 +141,89 @@ def load_landing(
             raise MissingSystemError(
                 _absent(system, folder, inventory.unread), file=str(folder), quarter=label
             )
-    report = LoadReport(warnings=inventory.warnings, unread=inventory.unread)
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {_ident(schema)}")
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(schema)}")
     unread = pd.DataFrame([asdict(u) for u in inventory.unread], columns=list(UNREAD_FILES))
     _write(con, schema, "unread_files", unread, UNREAD_FILES)
-    quarantined: list[pd.DataFrame] = []
+    jobs: list[PartJob] = []
+    empty_optional: list[tuple[System, str]] = []
     for system in SYSTEMS:
-        if not found[system]:
-            report.missing_optional.append(system)
-            _create_empty(con, schema, f"raw_{system}", _raw_columns(system))
-            _create_empty(con, schema, f"canon_{system}", CANONICAL[system])
-            continue
-        parts: list[RawPart] = []
         for path in found[system]:
             if system not in REQUIRED_SYSTEMS and is_empty(path):
-                _empty_optional(report, system, path.relative_to(folder).as_posix())
+                empty_optional.append((system, path.relative_to(folder).as_posix()))
                 continue
-            read = read_file(
-                path,
-                SPECS[system].columns,
-                folder,
-                config.csv_encodings,
-                label,
-                max_ragged_share=config.max_ragged_share,
-            )
-            if all(part.frame.empty for part in read):
-                report.empty.append(read[0].file)
-            parts += read
-        parts.sort(key=lambda part: (part.file, part.sheet or ""))
-        canon: list[pd.DataFrame] = []
-        for part in parts:
-            result = normalise_rows(
-                system, part.frame, part.headers, reference_date=quarter.reference_date
-            )
-            bad = int(result.quarantined.sum())
-            report.warnings += part.warnings
-            report.files.append(
-                FileReport(
-                    system,
-                    part.file,
-                    part.sheet,
-                    part.encoding,
-                    rows_read=len(part.frame),
-                    rows_used=len(part.frame) - bad,
-                    rows_quarantined=bad,
+            jobs.append(
+                PartJob(
+                    system=system,
+                    path=str(path),
+                    folder=str(folder),
+                    quarter=label,
+                    reference_date=quarter.reference_date,
+                    encodings=tuple(config.csv_encodings),
+                    max_ragged_share=config.max_ragged_share,
+                    target=str(parts_dir / f"{len(jobs):04d}"),
                 )
             )
-            canon.append(result.rows.assign(**{_QUARANTINED: result.quarantined}))
-            quarantined.append(result.quarantine)
-        frames = [part.frame for part in parts]
-        raw = pd.concat(frames, ignore_index=True) if frames else _concat([], _raw_columns(system))
-        _write(con, schema, f"raw_{system}", raw, dict.fromkeys(raw.columns, "VARCHAR"))
-        del raw, frames
-        rows = _concat(canon, CANONICAL[system])
-        del canon
-        _write(con, schema, f"canon_{system}", rows, CANONICAL[system], keep=f"NOT {_QUARANTINED}")
-    quarantine = _concat(quarantined, QUARANTINE)
-    _write(con, schema, "quarantine", quarantine, QUARANTINE)
+    return LoadPlan(
+        landing=str(landing),
+        quarter=label,
+        jobs=jobs,
+        systems_found=[system for system in SYSTEMS if found[system]],
+        empty_optional=empty_optional,
+        warnings=list(inventory.warnings),
+        unread=list(inventory.unread),
+    )
+
+
+def stack_parts(
+    con: duckdb.DuckDBPyConnection,
+    schema: str,
+    plan: LoadPlan,
+    results: list[PartResult],
+    config: SourcesConfig,
+) -> LoadReport:
+    """Stack every file's parts into the stage's tables, in file, sheet and row order,
+    account for every file, then judge the quarantine share."""
+    report = LoadReport(warnings=list(plan.warnings), unread=list(plan.unread))
+    by_system: dict[System, list[PartResult]] = {system: [] for system in SYSTEMS}
+    for result in sorted(results, key=lambda r: r.file):
+        by_system[result.job.system].append(result)
+    quarantine: list[str] = []
+    for system in SYSTEMS:
+        done = by_system[system]
+        if system not in plan.systems_found:
+            report.missing_optional.append(system)
+        for empty_system, file in plan.empty_optional:
+            if empty_system == system:
+                _empty_optional(report, system, file)
+        for result in done:
+            report.warnings += result.warnings
+            report.files += result.files
+            if result.empty:
+                report.empty.append(result.file)
+            quarantine += result.quarantine
+        columns = list(raw_columns(system)) if not done else []
+        for result in done:
+            columns += [c for c in result.raw_columns if c not in columns]
+        _stack(
+            con,
+            schema,
+            f"raw_{system}",
+            [p for r in done for p in r.raw],
+            dict.fromkeys(columns, "VARCHAR"),
+        )
+        _stack(
+            con,
+            schema,
+            f"canon_{system}",
+            [p for r in done for p in r.canon],
+            CANONICAL[system],
+            keep=f"NOT {QUARANTINED}",
+        )
+    _stack(con, schema, "quarantine", quarantine, QUARANTINE)
     accounting = pd.DataFrame([asdict(f) for f in report.files], columns=list(FILE_ACCOUNTING))
     _write(con, schema, "file_accounting", accounting, FILE_ACCOUNTING)
-    _write(con, schema, "landing_divisions", read_divisions(landing), LANDING_DIVISIONS)
-    _check_quarantine_share(report.files, quarantine, config, label)
+    _write(con, schema, "landing_divisions", read_divisions(Path(plan.landing)), LANDING_DIVISIONS)
+    _check_quarantine_share(con, schema, report.files, config, plan.quarter)
     return report
 
 
@@ -222,7 +286,11 @@ def read_divisions(landing: Path) -> pd.DataFrame:
 
 
 def _check_quarantine_share(
-    files: list[FileReport], quarantine: pd.DataFrame, config: SourcesConfig, quarter: str
+    con: duckdb.DuckDBPyConnection,
+    schema: str,
+    files: list[FileReport],
+    config: SourcesConfig,
+    quarter: str,
 ) -> None:
     totals: dict[str, tuple[int, int]] = {}
     for f in files:
@@ -235,12 +303,18 @@ def _check_quarantine_share(
     }
     if not over:
         return
-    reasons = quarantine[["file"]].assign(reason=quarantine["reason"].str.split("; "))
-    reasons = reasons.explode("reason")
     messages = []
     for file, (read, bad) in over.items():
-        common = reasons.loc[reasons["file"] == file, "reason"].value_counts().head(3)
-        listed = ", ".join(f"{reason} ({count})" for reason, count in common.items())
+        common = con.execute(
+            f"""
+            SELECT reason, count(*) AS n
+            FROM (SELECT unnest(string_split(reason, '; ')) AS reason
+                  FROM {ident(schema)}.quarantine WHERE file = ?)
+            GROUP BY reason ORDER BY n DESC, reason LIMIT 3
+            """,
+            [file],
+        ).fetchall()
+        listed = ", ".join(f"{reason} ({count})" for reason, count in common)
         messages.append(
             f"{file}: {bad} of {read} rows quarantined ({bad / read:.1%}, limit "
             f"{config.max_quarantine_share:.1%}); most common: {listed}"
@@ -250,18 +324,6 @@ def _check_quarantine_share(
         file=next(iter(over)),
         quarter=quarter,
     )
-
-
-def _raw_columns(system: System) -> dict[str, str]:
-    names = (*PROVENANCE_COLUMNS, *(c.name for c in SPECS[system].columns))
-    return dict.fromkeys(names, "VARCHAR")
-
-
-def _concat(frames: list[pd.DataFrame], columns: Mapping[str, str] | None = None) -> pd.DataFrame:
-    frames = [f for f in frames if not f.empty] or frames[:1]
-    if not frames:
-        return pd.DataFrame({c: pd.Series(dtype="str") for c in columns or {}})
-    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
 def _write(
@@ -285,10 +347,43 @@ def _write(
     view = f"_liushou_load_{table}"
     con.register(view, pa.Table.from_pandas(frame, preserve_index=False))
     try:
-        select = ", ".join(f"CAST({_ident(c)} AS {t}) AS {_ident(c)}" for c, t in types.items())
+        select = ", ".join(f"CAST({ident(c)} AS {t}) AS {ident(c)}" for c, t in types.items())
         con.execute(
-            f"CREATE OR REPLACE TABLE {_ident(schema)}.{_ident(table)} AS "
+            f"CREATE OR REPLACE TABLE {ident(schema)}.{ident(table)} AS "
             f"SELECT {select} FROM {view} WHERE {keep}"
+        )
+    finally:
+        con.unregister(view)
+
+
+def _stack(
+    con: duckdb.DuckDBPyConnection,
+    schema: str,
+    table: str,
+    parts: list[str],
+    types: Mapping[str, str],
+    *,
+    keep: str = "TRUE",
+) -> None:
+    """``CREATE OR REPLACE TABLE`` from Arrow parts, stacked in the order given (file,
+    sheet, row)."""
+    if not parts:
+        _create_empty(con, schema, table, types)
+        return
+    select = ", ".join(
+        f"CAST({ident(c)} AS {t}) AS {ident(c)}" if t == "VARCHAR" else ident(c)
+        for c, t in types.items()
+    )
+    stacked = pa.concat_tables(
+        [pa.ipc.open_file(pa.memory_map(path)).read_all() for path in parts],
+        promote_options="default",
+    )
+    view = f"_liushou_stack_{table}"
+    con.register(view, stacked)
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TABLE {ident(schema)}.{ident(table)} AS SELECT {select} "
+            f"FROM {view} WHERE {keep}"
         )
     finally:
         con.unregister(view)
@@ -297,9 +392,5 @@ def _write(
 def _create_empty(
     con: duckdb.DuckDBPyConnection, schema: str, table: str, types: Mapping[str, str]
 ) -> None:
-    columns = ", ".join(f"{_ident(c)} {t}" for c, t in types.items())
-    con.execute(f"CREATE OR REPLACE TABLE {_ident(schema)}.{_ident(table)} ({columns})")
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+    columns = ", ".join(f"{ident(c)} {t}" for c, t in types.items())
+    con.execute(f"CREATE OR REPLACE TABLE {ident(schema)}.{ident(table)} ({columns})")

@@ -1,7 +1,8 @@
 """One process and a local Dask cluster of two worker processes publish the same quarters.
 
-The workbooks are mapped over the run's task runner; with ``workers=2`` they are written
-by other processes, which see only the jobs' paths. Every file of both quarters is
+Reading the landing files and writing the workbooks are mapped over the run's task
+runner; with ``workers=2`` other processes read the files into Arrow parts and write
+every workbook, seeing only the jobs' paths. Every file of both quarters is
 compared: Parquet by content, workbooks cell by cell, the rest byte for byte.
 """
 
