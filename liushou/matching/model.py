@@ -251,7 +251,8 @@ def fit(con: duckdb.DuckDBPyConnection, records: str, config: MatchingConfig) ->
     persons, rows = counts.get(True, 0), counts.get(False, 0)
     large = persons >= config.min_records_for_em and rows >= config.min_rows_for_em
     prior = min(1 / max(persons, 1), 0.5)
-    tag = re.sub(r"\W", "_", records)  # not random: u sampling hashes the dataset names
+    # u sampling hashes the dataset names: they must not carry the run's stage schema
+    tag = re.sub(r"\W", "_", records.rsplit(".", 1)[-1])
     datasets = (f"liushou_persons_{tag}", f"liushou_rows_{tag}")
     for name in (*datasets, f"{datasets[1]}_em"):  # a model fitted before on this connection
         kind = con.execute(
