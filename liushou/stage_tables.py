@@ -31,15 +31,6 @@ from liushou.sources.schema import (
 from liushou.warehouse import PREVIOUS_REGISTER_COLUMNS
 
 Stage = Literal["decisions", "sources", "matching", "rules", "diff", "check", "expectations"]
-STAGES: tuple[Stage, ...] = (
-    "decisions",
-    "sources",
-    "matching",
-    "rules",
-    "diff",
-    "check",
-    "expectations",
-)
 
 
 @dataclass(frozen=True)
@@ -71,15 +62,6 @@ def _columns(text: str) -> dict[str, str]:
     return {name: kind for name, kind in pairs}
 
 
-def _table(
-    name: str,
-    stage: Stage,
-    columns: Mapping[str, str] | None,
-    appended_by: tuple[Stage, ...] = (),
-) -> StageTable:
-    return StageTable(name, stage, columns, appended_by)
-
-
 PERSONS = _columns(
     "person_id VARCHAR, kind VARCHAR, name VARCHAR, sex VARCHAR, birth_date DATE, "
     "id_valid BOOLEAN, household_id VARCHAR, household_key VARCHAR, relation VARCHAR, "
@@ -95,8 +77,8 @@ PERSONS = _columns(
 TABLES: dict[str, StageTable] = {
     t.name: t
     for t in (
-        _table("decisions", "decisions", DECISIONS_TABLE),
-        _table(
+        StageTable("decisions", "decisions", DECISIONS_TABLE),
+        StageTable(
             "decision_records",
             "decisions",
             _columns(
@@ -104,23 +86,23 @@ TABLES: dict[str, StageTable] = {
                 "VARCHAR"
             ),
         ),
-        _table("feedback", "decisions", FEEDBACK_TABLE),
-        _table("canon_hukou", "sources", CANONICAL["hukou"]),
-        _table("canon_incapacity", "sources", CANONICAL["incapacity"]),
-        _table("canon_register", "sources", CANONICAL["register"]),
-        _table("canon_work", "sources", CANONICAL["work"]),
-        _table("canon_xueji", "sources", CANONICAL["xueji"]),
-        _table("file_accounting", "sources", FILE_ACCOUNTING, ("matching",)),
-        _table("landing_divisions", "sources", LANDING_DIVISIONS),
-        _table("prev_register", "sources", PREVIOUS_REGISTER_COLUMNS),
-        _table("quarantine", "sources", QUARANTINE, ("matching",)),
-        _table("raw_hukou", "sources", None),
-        _table("raw_incapacity", "sources", None),
-        _table("raw_register", "sources", None),
-        _table("raw_work", "sources", None),
-        _table("raw_xueji", "sources", None),
-        _table("unread_files", "sources", UNREAD_FILES),
-        _table(
+        StageTable("feedback", "decisions", FEEDBACK_TABLE),
+        StageTable("canon_hukou", "sources", CANONICAL["hukou"]),
+        StageTable("canon_incapacity", "sources", CANONICAL["incapacity"]),
+        StageTable("canon_register", "sources", CANONICAL["register"]),
+        StageTable("canon_work", "sources", CANONICAL["work"]),
+        StageTable("canon_xueji", "sources", CANONICAL["xueji"]),
+        StageTable("file_accounting", "sources", FILE_ACCOUNTING, ("matching",)),
+        StageTable("landing_divisions", "sources", LANDING_DIVISIONS),
+        StageTable("prev_register", "sources", PREVIOUS_REGISTER_COLUMNS),
+        StageTable("quarantine", "sources", QUARANTINE, ("matching",)),
+        StageTable("raw_hukou", "sources", None),
+        StageTable("raw_incapacity", "sources", None),
+        StageTable("raw_register", "sources", None),
+        StageTable("raw_work", "sources", None),
+        StageTable("raw_xueji", "sources", None),
+        StageTable("unread_files", "sources", UNREAD_FILES),
+        StageTable(
             "hukou_id_repairs",
             "matching",
             _columns(
@@ -129,7 +111,7 @@ TABLES: dict[str, StageTable] = {
                 "VARCHAR, witness_record_key VARCHAR, evidence VARCHAR"
             ),
         ),
-        _table(
+        StageTable(
             "hukou_keys",
             "matching",
             _columns(
@@ -137,12 +119,12 @@ TABLES: dict[str, StageTable] = {
                 "VARCHAR, method VARCHAR, detail VARCHAR"
             ),
         ),
-        _table(
+        StageTable(
             "hukou_pairs",
             "matching",
             _columns("person_a VARCHAR, person_b VARCHAR, p DOUBLE, evidence VARCHAR"),
         ),
-        _table(
+        StageTable(
             "incapacity_records",
             "matching",
             _columns(
@@ -150,7 +132,7 @@ TABLES: dict[str, StageTable] = {
                 "VARCHAR"
             ),
         ),
-        _table(
+        StageTable(
             "links",
             "matching",
             _columns(
@@ -158,7 +140,7 @@ TABLES: dict[str, StageTable] = {
                 "INTEGER, person_id VARCHAR, match_score DOUBLE, method VARCHAR, detail VARCHAR"
             ),
         ),
-        _table(
+        StageTable(
             "match_conflicts",
             "matching",
             _columns(
@@ -166,17 +148,17 @@ TABLES: dict[str, StageTable] = {
                 "VARCHAR"
             ),
         ),
-        _table(
+        StageTable(
             "match_model",
             "matching",
             _columns("model_json VARCHAR"),
         ),
-        _table(
+        StageTable(
             "new_aliases",
             "matching",
             _columns("old_id VARCHAR, new_id VARCHAR, quarter VARCHAR, reason VARCHAR"),
         ),
-        _table(
+        StageTable(
             "new_surrogates",
             "matching",
             _columns(
@@ -184,13 +166,13 @@ TABLES: dict[str, StageTable] = {
                 "minted_quarter VARCHAR"
             ),
         ),
-        _table(
+        StageTable(
             "parent_id_legacy",
             "matching",
             _columns("id_number VARCHAR, person_id VARCHAR"),
         ),
-        _table("persons", "matching", PERSONS),
-        _table(
+        StageTable("persons", "matching", PERSONS),
+        StageTable(
             "persons_hukou",
             "matching",
             _columns(
@@ -207,12 +189,12 @@ TABLES: dict[str, StageTable] = {
                 "VARCHAR"
             ),
         ),
-        _table(
+        StageTable(
             "prev_resolution",
             "matching",
             _columns("prev_person_id VARCHAR, person_id VARCHAR, method VARCHAR"),
         ),
-        _table(
+        StageTable(
             "work_spells",
             "matching",
             _columns(
@@ -220,7 +202,7 @@ TABLES: dict[str, StageTable] = {
                 "work_place_level VARCHAR, record_key VARCHAR"
             ),
         ),
-        _table(
+        StageTable(
             "children",
             "rules",
             {
@@ -242,7 +224,7 @@ TABLES: dict[str, StageTable] = {
                 ),
             },
         ),
-        _table(
+        StageTable(
             "child_parents",
             "rules",
             _columns(
@@ -250,7 +232,7 @@ TABLES: dict[str, StageTable] = {
                 "VARCHAR"
             ),
         ),
-        _table(
+        StageTable(
             "counties",
             "rules",
             _columns(
@@ -258,7 +240,7 @@ TABLES: dict[str, StageTable] = {
                 "VARCHAR, core BOOLEAN"
             ),
         ),
-        _table(
+        StageTable(
             "decided_persons",
             "rules",
             _columns(
@@ -266,7 +248,7 @@ TABLES: dict[str, StageTable] = {
                 "VARCHAR"
             ),
         ),
-        _table(
+        StageTable(
             "enrolments",
             "rules",
             _columns(
@@ -283,7 +265,7 @@ TABLES: dict[str, StageTable] = {
                 "guardian_id_valid BOOLEAN, home_address VARCHAR"
             ),
         ),
-        _table(
+        StageTable(
             "evidence",
             "rules",
             _columns(
@@ -300,7 +282,7 @@ TABLES: dict[str, StageTable] = {
                 "decided_by_analyst BOOLEAN"
             ),
         ),
-        _table(
+        StageTable(
             "parent_spells",
             "rules",
             _columns(
@@ -308,7 +290,7 @@ TABLES: dict[str, StageTable] = {
                 "DATE, record_key VARCHAR, work_division_code VARCHAR, place VARCHAR"
             ),
         ),
-        _table(
+        StageTable(
             "duplicates",
             "diff",
             _columns(
@@ -316,7 +298,7 @@ TABLES: dict[str, StageTable] = {
                 "VARCHAR, name VARCHAR, birth_date DATE, person_id VARCHAR, evidence VARCHAR"
             ),
         ),
-        _table(
+        StageTable(
             "exits",
             "diff",
             _columns(
@@ -324,12 +306,12 @@ TABLES: dict[str, StageTable] = {
                 "reason VARCHAR, detail VARCHAR"
             ),
         ),
-        _table(
+        StageTable(
             "places",
             "diff",
             _columns("code VARCHAR, name VARCHAR, type VARCHAR, urban_rural_code VARCHAR"),
         ),
-        _table(
+        StageTable(
             "previous",
             "diff",
             _columns(
@@ -339,7 +321,7 @@ TABLES: dict[str, StageTable] = {
                 "child_director VARCHAR"
             ),
         ),
-        _table(
+        StageTable(
             "register",
             "diff",
             _columns(
@@ -351,7 +333,7 @@ TABLES: dict[str, StageTable] = {
                 "match_score DOUBLE, decided_by_analyst BOOLEAN, detail VARCHAR"
             ),
         ),
-        _table(
+        StageTable(
             "check",
             "check",
             _columns(
@@ -363,7 +345,7 @@ TABLES: dict[str, StageTable] = {
                 "BOOLEAN"
             ),
         ),
-        _table(
+        StageTable(
             "conflicts",
             "check",
             _columns(
@@ -373,7 +355,7 @@ TABLES: dict[str, StageTable] = {
                 "INTEGER, feedback_status VARCHAR, feedback_note VARCHAR"
             ),
         ),
-        _table(
+        StageTable(
             "resolved_conflicts",
             "check",
             _columns(
@@ -384,7 +366,7 @@ TABLES: dict[str, StageTable] = {
                 "decision VARCHAR, note VARCHAR, decided_by VARCHAR"
             ),
         ),
-        _table(
+        StageTable(
             "signals",
             "check",
             _columns(
@@ -392,7 +374,7 @@ TABLES: dict[str, StageTable] = {
                 "explanation VARCHAR, detail VARCHAR"
             ),
         ),
-        _table(
+        StageTable(
             "expectations",
             "expectations",
             _columns(

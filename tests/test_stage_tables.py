@@ -17,6 +17,7 @@ from prefect.logging import disable_run_logger
 
 from liushou import stage_tables, warehouse
 from liushou.data.generator import DemoSpec, generate_demo
+from liushou.publish.tables import WAREHOUSE_TABLES
 from liushou.settings import Settings
 from liushou.sources.load import read_in_process
 from liushou.stage_tables import TABLES, WORKING, StageTableError
@@ -131,8 +132,6 @@ def staged(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, dict[str,
                 task.fn(ctx)
             fq.gate_published.fn(ctx)
         seen.append(_tables(con, ctx.stage))
-        from liushou.publish.tables import WAREHOUSE_TABLES
-
         warehouse.publish(con, q, list(WAREHOUSE_TABLES), {"run_id": "t"}, ctx.stage)
         con.close()
     return seen

@@ -90,12 +90,13 @@ def batches(jobs: list[PartJob], slots: int | None) -> list[list[PartJob]]:
     if slots is None:
         return [[job] for job in jobs]
     count = max(1, min(len(jobs), slots if slots == 1 else 2 * slots))
+    sizes = {job.path: Path(job.path).stat().st_size for job in jobs}
     out: list[list[PartJob]] = [[] for _ in range(count)]
     load = [0] * count
-    for job in sorted(jobs, key=lambda j: -Path(j.path).stat().st_size):
+    for job in sorted(jobs, key=lambda j: -sizes[j.path]):
         i = load.index(min(load))
         out[i].append(job)
-        load[i] += Path(job.path).stat().st_size
+        load[i] += sizes[job.path]
     return [b for b in out if b]
 
 
@@ -370,10 +371,7 @@ def _stack(
     if not parts:
         _create_empty(con, schema, table, types)
         return
-    select = ", ".join(
-        f"CAST({ident(c)} AS {t}) AS {ident(c)}" if t == "VARCHAR" else ident(c)
-        for c, t in types.items()
-    )
+    select = ", ".join(ident(c) for c in types)  # the parts are typed already
     stacked = pa.concat_tables(
         [pa.ipc.open_file(pa.memory_map(path)).read_all() for path in parts],
         promote_options="default",
