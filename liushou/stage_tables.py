@@ -249,6 +249,11 @@ TABLES: dict[str, StageTable] = {
             ),
         ),
         StageTable(
+            "rule_overrides",
+            "rules",
+            _columns("person_id VARCHAR, kind VARCHAR, decision_id BIGINT, reason VARCHAR"),
+        ),
+        StageTable(
             "enrolments",
             "rules",
             _columns(

@@ -12,6 +12,7 @@ quarters' reference dates, never to the clock, so one seed gives byte-identical 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import random
 import time
@@ -100,6 +101,8 @@ def generate_area(landing: Path, spec: DemoSpec) -> Truth:
     at schools of other counties, parents registered or working elsewhere. Each system's
     files carry the county code, so that the several files of a system are concatenated
     as the contract says. ID numbers stay unique across counties (``World.id_lane``).
+    Its workers are spawned, not forked: a fork of a process that runs threads (pytest,
+    Prefect) has crashed under load.
     """
     if not 1 < spec.counties <= len(AREA_COUNTIES):
         raise ValueError(f"an area has 2 to {len(AREA_COUNTIES)} counties, not {spec.counties}")
@@ -113,7 +116,8 @@ def generate_area(landing: Path, spec: DemoSpec) -> Truth:
     ]
     landing.mkdir(parents=True, exist_ok=True)
     lanes = [(i, spec.counties) for i in range(spec.counties)]
-    with ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1), mp_context=spawn) as pool:
         parts = list(pool.map(_write_county, [landing] * len(jobs), jobs, lanes))
     divisions = [rows for _, rows in parts]
     header, body = divisions[0][0], [line for rows in divisions for line in rows[1:]]

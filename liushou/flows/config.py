@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -25,3 +27,9 @@ class RunnerConfig(BaseModel):
     run sends its tasks there instead of starting a local cluster. Every worker needs
     liushou installed (the same version) and must see the ``--out`` folder at the same
     path (shared storage)."""
+
+    partition: Literal["auto", "area", "county"] = "auto"
+    """How the rules run: ``area``, all children in one pass in the run's own DuckDB;
+    ``county``, one task per county (the exchange carries parents registered in another
+    county to their children's), on the task runner; ``auto``, by county when the run
+    has Dask workers, else the area at once. Both give the same tables."""

@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -51,6 +51,7 @@ from liushou.register.conflicts import build_conflicts
 from liushou.register.diff import build_exits, build_places, build_previous, build_register
 from liushou.register.duplicates import build_duplicates
 from liushou.register.signals import build_signals
+from liushou.rules import counties as rules_by_county
 from liushou.rules import overrides as rule_overrides
 from liushou.rules.age import register_age_macros
 from liushou.rules.eligibility import EligibilityReport, evaluate
@@ -268,21 +269,26 @@ def match_persons(ctx: RunContext) -> MatchReport:
     return report
 
 
+def _previous_reference(ctx: RunContext) -> date:
+    return (ctx.previous or ctx.quarter.previous()).reference_date
+
+
 @task(name="apply-rules", cache_policy=NO_CACHE)
 def apply_rules(ctx: RunContext) -> EligibilityReport:
-    previous_r = (
-        ctx.quarter.previous().reference_date
-        if ctx.previous is None
-        else (ctx.previous.reference_date)
-    )
+    """The rules over the whole area at once, in the run's own DuckDB."""
 
     def run() -> EligibilityReport:
-        report = evaluate(ctx.con, ctx.stage, ctx.quarter, previous_r, ctx.settings.rules)
+        report = evaluate(
+            ctx.con, ctx.stage, ctx.quarter, _previous_reference(ctx), ctx.settings.rules
+        )
         rule_overrides.override_register(ctx.con, ctx.stage)
         build_evidence(ctx.con, ctx.stage, ctx.quarter, ctx.settings.rules)
         return report
 
-    report = _timed(ctx, "rules", run)
+    return _ruled(ctx, _timed(ctx, "rules", run))
+
+
+def _ruled(ctx: RunContext, report: EligibilityReport) -> EligibilityReport:
     _produced(ctx, "rules")
     get_run_logger().info(
         "%s children evaluated, %s on the register %s",
@@ -291,6 +297,81 @@ def apply_rules(ctx: RunContext) -> EligibilityReport:
         report.by_category,
     )
     return report
+
+
+def _exchange_dir(ctx: RunContext) -> Path:
+    return ctx.out / f"{STAGING_PREFIX}rules-{ctx.run_id}"
+
+
+@task(name="exchange-counties", cache_policy=NO_CACHE)
+def exchange_counties(ctx: RunContext) -> rules_by_county.Exchange:
+    done = rules_by_county.exchange(
+        ctx.con,
+        ctx.stage,
+        ctx.quarter,
+        _previous_reference(ctx),
+        ctx.settings.rules,
+        _exchange_dir(ctx),
+    )
+    get_run_logger().info(
+        "%s counties; crossing county lines: %s household persons, %s work spells",
+        len(done.jobs),
+        done.parents_elsewhere,
+        done.spells_elsewhere,
+    )
+    return done
+
+
+@task(name="rules-county", cache_policy=NO_CACHE)
+def rules_county_task(job: rules_by_county.CountyJob) -> rules_by_county.CountyResult:
+    """One county's rules; runs wherever the task runner puts it (a Dask worker
+    included), seeing only the exchange folder."""
+    return rules_by_county.evaluate_county(job)
+
+
+@task(name="union-counties", cache_policy=NO_CACHE)
+def union_counties(
+    ctx: RunContext, results: list[rules_by_county.CountyResult]
+) -> EligibilityReport:
+    return rules_by_county.union(ctx.con, ctx.stage, results, ctx.settings.rules)
+
+
+def apply_rules_by_county(ctx: RunContext) -> EligibilityReport:
+    """The rules one task per county on the task runner, between the exchange and the
+    union; the same tables as :func:`apply_rules`."""
+    start = time.perf_counter()
+    try:
+        done = exchange_counties(ctx)
+        exchanged = time.perf_counter()
+        results = rules_county_task.map(done.jobs).result() if done.jobs else []
+        evaluated = time.perf_counter()
+        report = union_counties(ctx, results)
+    finally:
+        if _exchange_dir(ctx).exists():
+            shutil.rmtree(_exchange_dir(ctx))
+    end = time.perf_counter()
+    ctx.timings.update(
+        {
+            "rules": round(end - start, 3),
+            "rules.exchange": round(exchanged - start, 3),
+            "rules.counties": round(evaluated - exchanged, 3),
+            "rules.union": round(end - evaluated, 3),
+        }
+    )
+    get_run_logger().info(
+        "rules done in %.1f s, %s counties (slowest %.1f s)",
+        ctx.timings["rules"],
+        len(results),
+        max((r.seconds for r in results), default=0.0),
+    )
+    return _ruled(ctx, report)
+
+
+def run_rules(ctx: RunContext) -> EligibilityReport:
+    partition = ctx.settings.runner.partition
+    if partition == "county" or (partition == "auto" and parallel_slots() != 1):
+        return apply_rules_by_county(ctx)
+    return apply_rules(ctx)
 
 
 @task(name="quarter-diff", cache_policy=NO_CACHE)
@@ -455,7 +536,7 @@ def reconcile_quarter(
             loaded = read_sources(ctx)
             gate_sources(ctx)
             match_persons(ctx)
-            apply_rules(ctx)
+            run_rules(ctx)
             diff_quarter(ctx)
             check_register(ctx)
             gate_published(ctx)

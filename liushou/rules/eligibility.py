@@ -118,6 +118,10 @@ def evaluate(
     """,
     )
     _children(con, s, config)
+    return report(con, s)
+
+
+def report(con: duckdb.DuckDBPyConnection, s: str) -> EligibilityReport:
     rows = con.sql(f"""
         SELECT count(*), count(*) FILTER (WHERE eligible) FROM {s}.children
     """).fetchall()[0]

@@ -47,6 +47,33 @@ def override_register(con: duckdb.DuckDBPyConnection, s: str) -> None:
     the register row shows ``decided_by_analyst`` and the decision's note. Of two
     household persons decided ``same_person``, one stays and the other leaves."""
     decided_persons(con, s)
+    rule_overrides(con, s)
+    apply_overrides(con, s)
+
+
+def rule_overrides(con: duckdb.DuckDBPyConnection, s: str) -> None:
+    """``rule_overrides``: one row per person whose place an analyst decided, the newest
+    decision winning. Worked out over the whole area (a same-child decision may join
+    two counties), then applied to each county's children."""
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE {s}.rule_overrides AS
+        SELECT DISTINCT ON (person_id) person_id, kind, decision_id, reason
+        FROM (
+            SELECT person_id, kind, decision_id, reason FROM {s}.decided_persons
+            WHERE kind IN ('include', 'exclude')
+            UNION ALL
+            SELECT dropped, 'exclude', decision_id,
+                   '与 ' || mask_id(kept) || ' 为同一人 / same child as '
+                   || mask_id(kept) || ': ' || reason
+            FROM ({_same_child(s)})
+        )
+        ORDER BY person_id, decision_id DESC
+    """,
+    )
+
+
+def apply_overrides(con: duckdb.DuckDBPyConnection, s: str) -> None:
     con.execute(
         f"""
         CREATE OR REPLACE TABLE {s}.children AS
@@ -57,20 +84,7 @@ def override_register(con: duckdb.DuckDBPyConnection, s: str) -> None:
                CASE WHEN o.kind IS NOT NULL
                     THEN '人工核定 #' || o.decision_id || ' (' || o.kind || '): ' || o.reason
                END AS decision_note
-        FROM {s}.children c
-        LEFT JOIN (
-            SELECT DISTINCT ON (person_id) person_id, kind, decision_id, reason
-            FROM (
-                SELECT person_id, kind, decision_id, reason FROM {s}.decided_persons
-                WHERE kind IN ('include', 'exclude')
-                UNION ALL
-                SELECT dropped, 'exclude', decision_id,
-                       '与 ' || mask_id(kept) || ' 为同一人 / same child as '
-                       || mask_id(kept) || ': ' || reason
-                FROM ({_same_child(s)})
-            )
-            ORDER BY person_id, decision_id DESC
-        ) o USING (person_id)
+        FROM {s}.children c LEFT JOIN {s}.rule_overrides o USING (person_id)
         ORDER BY c.person_id
     """,
     )

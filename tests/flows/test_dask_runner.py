@@ -1,9 +1,12 @@
 """One process and a local Dask cluster of two worker processes publish the same quarters.
 
-Reading the landing files and writing the workbooks are mapped over the run's task
-runner; with ``workers=2`` other processes read the files into Arrow parts and write
-every workbook, seeing only the jobs' paths. Every file of both quarters is
-compared: Parquet by content, workbooks cell by cell, the rest byte for byte.
+Reading the landing files, the rules and writing the workbooks are mapped over the run's
+task runner; with ``workers=2`` other processes read the files into Arrow parts, apply
+the rules county by county (the area has two counties, with pupils schooled across the
+line and parents registered elsewhere) and write every workbook, seeing only the jobs'
+paths, while one process applies the rules to the whole area at once. Every file of
+both quarters is compared: Parquet by content, workbooks cell by cell, the rest byte
+for byte.
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ def both(prefect_server, tmp_path_factory: pytest.TempPathFactory):
     from liushou.flows.quarterly import run_reconciliation
 
     root = tmp_path_factory.mktemp("dask")
-    truth = generate_demo(root / "landing", DemoSpec(households=300))
+    truth = generate_demo(root / "landing", DemoSpec(households=400, counties=2))
     one, dask = root / "one", root / "dask"
     for q in truth.quarters:
         run_reconciliation(landing=str(root / "landing"), quarter=q, out=str(one), workers=0)
