@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/scale.py --children 100000 1000000 --workers 0 2 \\
         [--children-per-county 100000] [--root /tmp/scale] [--seed 20261124] \\
-        [--output results-scale.txt]
+        [--output results-scale.txt] [--config settings.yaml]
 
 For each size the project's generator writes a landing (``liushou generate``, about 1.55
 children under 16 per household, its planted cross-county pupils, parents registered
@@ -47,9 +47,11 @@ STAGES = (
 RUN = """
 import json, resource, sys, time
 from liushou.flows.quarterly import run_reconciliation
-landing, quarter, out, workers = sys.argv[1:5]
+landing, quarter, out, workers, config = sys.argv[1:6]
 start = time.perf_counter()
-summary = run_reconciliation(landing=landing, quarter=quarter, out=out, workers=int(workers))
+summary = run_reconciliation(
+    landing=landing, quarter=quarter, out=out, workers=int(workers), config=config or None
+)
 wall = time.perf_counter() - start
 print(json.dumps({
     "wall": wall,
@@ -96,10 +98,21 @@ def landing_for(root: Path, children: int, seed: int, counties: int) -> tuple[Pa
     return landing, truth["quarters"][0], seconds
 
 
-def run_once(landing: Path, quarter: str, out: Path, workers: int) -> dict[str, object]:
+def run_once(
+    landing: Path, quarter: str, out: Path, workers: int, config: Path | None
+) -> dict[str, object]:
     shutil.rmtree(out, ignore_errors=True)
     done = subprocess.run(
-        [sys.executable, "-c", RUN, str(landing), quarter, str(out), str(workers)],
+        [
+            sys.executable,
+            "-c",
+            RUN,
+            str(landing),
+            quarter,
+            str(out),
+            str(workers),
+            str(config or ""),
+        ],
         check=True,
         capture_output=True,
         text=True,
@@ -165,13 +178,22 @@ def ratios(results: list[dict[str, object]]) -> str:
     return "\n".join(lines)
 
 
-def matching_steps(results: list[dict[str, object]]) -> str:
-    """Matching's own steps, to see which one grows faster than the children."""
-    lines = ["matching steps (s):"]
-    for r in results:
-        timings: dict[str, float] = r["timings"]  # type: ignore[assignment]
-        steps = [f"{k.split('.', 1)[1]} {v:.1f}" for k, v in timings.items() if "." in k]
-        lines.append(f"  {r['children']:,} children, workers={r['workers']}: " + ", ".join(steps))
+def stage_steps(results: list[dict[str, object]]) -> str:
+    """The stages' own steps (matching's passes; the rules' exchange, counties and union
+    when they run by county), to see which one grows faster than the children."""
+    lines = []
+    for stage in ("matching", "rules"):
+        lines.append(f"{stage} steps (s):")
+        for r in results:
+            timings: dict[str, float] = r["timings"]  # type: ignore[assignment]
+            steps = [
+                f"{k.split('.', 1)[1]} {v:.1f}"
+                for k, v in timings.items()
+                if k.startswith(stage + ".")
+            ]
+            if steps:
+                line = f"  {r['children']:,} children, workers={r['workers']}: "
+                lines.append(line + ", ".join(steps))
     return "\n".join(lines)
 
 
@@ -183,8 +205,15 @@ def main() -> None:
     p.add_argument("--root", type=Path, default=Path("/tmp/liushou-scale"))
     p.add_argument("--seed", type=int, default=20261124)
     p.add_argument("--output", type=Path, help="also write the report to this file")
+    p.add_argument(
+        "--config",
+        type=Path,
+        help="settings file for every run (runner.partition, runner.memory_limit …)",
+    )
     args = p.parse_args()
     report = [f"machine: {machine()}", f"date: {time.strftime('%Y-%m-%d %H:%M')}"]
+    if args.config:
+        report.append(f"settings ({args.config}): {args.config.read_text().strip()!r}")
     print("\n".join(report), flush=True)
     results = []
     for children in args.children:
@@ -198,7 +227,7 @@ def main() -> None:
         report.append(line)
         for workers in args.workers:
             out = args.root / str(children) / f"out-w{workers}"
-            result = run_once(landing, quarter, out, workers)
+            result = run_once(landing, quarter, out, workers, args.config)
             result.update(children=children, workers=workers, rows=rows)
             results.append(result)
             line = (
@@ -206,7 +235,7 @@ def main() -> None:
                 f"run {float(result['self_mb']):,.0f} MB"  # type: ignore[arg-type]
             )
             print(line, flush=True)
-    report += ["", table(results), "", ratios(results), "", matching_steps(results)]
+    report += ["", table(results), "", ratios(results), "", stage_steps(results)]
     text = "\n".join(report)
     print("\n" + "\n".join(report[2:]))
     if args.output:

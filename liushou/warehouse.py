@@ -97,9 +97,13 @@ def locked(out: Path, wait_seconds: float = 0.0, poll_seconds: float = 0.5) -> I
         handle.close()
 
 
-def connect(out: Path) -> duckdb.DuckDBPyConnection:
+def connect(out: Path, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """The warehouse, its global tables made; ``memory_limit`` (``"3GB"``) caps what
+    DuckDB holds before it spills to ``warehouse.duckdb.tmp`` beside the file."""
     out.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(out / WAREHOUSE_FILE))
+    con = duckdb.connect(
+        str(out / WAREHOUSE_FILE), config={"memory_limit": memory_limit} if memory_limit else {}
+    )
     for name, columns in GLOBAL_TABLES.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS main.{name} ({columns})")
     return con

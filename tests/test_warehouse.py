@@ -88,3 +88,20 @@ def test_a_quarter_published_as_tables_is_replaced_by_views(tmp_path: Path) -> N
     stage = _run(con, "a", 1)
     warehouse.publish(con, Q, ["register"], RUN, stage)
     assert con.sql(f"SELECT v FROM {Q.schema}.register").fetchall() == [(1,)]
+
+
+def test_a_memory_limit_caps_the_warehouse_and_a_malformed_one_is_refused(tmp_path: Path) -> None:
+    from pydantic import ValidationError
+
+    from liushou.flows.config import RunnerConfig
+
+    def limit(con: duckdb.DuckDBPyConnection) -> str:
+        value = con.sql("SELECT current_setting('memory_limit')").fetchall()[0][0]
+        con.close()
+        return str(value)
+
+    assert limit(warehouse.connect(tmp_path / "capped", "1GB")) == "953.6 MiB"
+    assert limit(warehouse.connect(tmp_path / "default")) != "953.6 MiB"
+    assert RunnerConfig(memory_limit="3GB").memory_limit == "3GB"
+    with pytest.raises(ValidationError):
+        RunnerConfig(memory_limit="3GB'; DROP SCHEMA main")

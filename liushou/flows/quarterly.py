@@ -369,7 +369,7 @@ def apply_rules_by_county(ctx: RunContext) -> EligibilityReport:
 
 def run_rules(ctx: RunContext) -> EligibilityReport:
     partition = ctx.settings.runner.partition
-    if partition == "county" or (partition == "auto" and parallel_slots() != 1):
+    if partition == "county" or (partition == "auto" and parallel_slots() is None):
         return apply_rules_by_county(ctx)
     return apply_rules(ctx)
 
@@ -515,7 +515,7 @@ def reconcile_quarter(
     with warehouse.locked(out_dir, wait_seconds):
         for note in recover_interrupted(out_dir):
             log.warning(note)
-        con = warehouse.connect(out_dir)
+        con = warehouse.connect(out_dir, settings.runner.memory_limit)
         try:
             register_macros(con)
             previous = warehouse.previous_quarter(con, q)

@@ -1,10 +1,11 @@
 """One process and a local Dask cluster of two worker processes publish the same quarters.
 
 Reading the landing files, the rules and writing the workbooks are mapped over the run's
-task runner; with ``workers=2`` other processes read the files into Arrow parts, apply
-the rules county by county (the area has two counties, with pupils schooled across the
-line and parents registered elsewhere) and write every workbook, seeing only the jobs'
-paths, while one process applies the rules to the whole area at once. Every file of
+task runner; with ``workers=2`` and ``partition: county`` other processes read the files
+into Arrow parts, apply the rules county by county (the area has two counties, with
+pupils schooled across the line and parents registered elsewhere) and write every
+workbook, seeing only the jobs' paths, while one process applies the rules to the whole
+area at once. Every file of
 both quarters is compared: Parquet by content, workbooks cell by cell, the rest byte
 for byte.
 """
@@ -15,6 +16,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
@@ -59,10 +61,12 @@ def both(prefect_server, tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("dask")
     truth = generate_demo(root / "landing", DemoSpec(households=400, counties=2))
     one, dask = root / "one", root / "dask"
+    by_county = root / "by-county.yaml"
+    by_county.write_text("runner:\n  partition: county\n", encoding="utf-8")
     for q in truth.quarters:
         run_reconciliation(landing=str(root / "landing"), quarter=q, out=str(one), workers=0)
         args = ["--landing", str(root / "landing"), "--quarter", q, "--out", str(dask)]
-        code = main(["run", *args, "--workers", "2"])
+        code = main(["run", *args, "--workers", "2", "--config", str(by_county)])
         assert code in (0, 1)
     return truth, one, dask
 
@@ -81,6 +85,18 @@ def test_two_dask_workers_publish_what_one_process_publishes(both):
         assert {"register.xlsx", "statistics.xlsx", "worklist_公安.xlsx"} <= set(expected)
         assert _published(dask, quarter) == expected
         assert _summary(dask, quarter) == _summary(one, quarter)
+
+
+def _rules_steps(out: Path) -> list[set[str]]:
+    with duckdb.connect(str(out / "warehouse.duckdb"), read_only=True) as con:
+        rows = con.sql("SELECT summary FROM main.runs ORDER BY started_at").fetchall()
+    return [{k for k in json.loads(text)["timings"] if k.startswith("rules.")} for (text,) in rows]
+
+
+def test_the_two_workers_took_the_county_path_and_one_process_the_area(both):
+    _, one, dask = both
+    assert _rules_steps(one) == [set(), set()]
+    assert _rules_steps(dask) == [{"rules.exchange", "rules.counties", "rules.union"}] * 2
 
 
 def test_the_runner_follows_the_settings():

@@ -225,3 +225,19 @@ def test_the_exchange_names_what_crossed_and_each_county_gets_its_own(both):
     a_people = pd.read_parquet(folder / "in" / "persons_hukou" / "part=350303")
     assert {"甲父", "乙父", "丙母"} <= set(a_people["name"])
     assert not {"戊父B5", "戊儿"} & set(a_people.loc[a_people["county_code"] == "350302", "name"])
+
+
+def test_an_area_with_no_children_gives_empty_declared_tables(tmp_path: Path) -> None:
+    from liushou.stage_tables import TABLES
+
+    con = connect(tmp_path)
+    register_macros(con)
+    load_stage(con, S, {})
+    resolve_persons(con, S, Q, MatchingConfig())
+    done = counties.exchange(con, S, Q, PREVIOUS_R, RulesConfig(), tmp_path / "x")
+    assert done.jobs == []
+    report = counties.union(con, S, [], RulesConfig())
+    assert (report.children, report.eligible) == (0, 0)
+    for table in counties.OUTPUTS:
+        described = con.sql(f"DESCRIBE {S}.{table}").fetchall()
+        assert [(name, kind) for name, kind, *_ in described] == list(TABLES[table].columns.items())
