@@ -45,6 +45,13 @@ class StageTable:
     ledger of unusable rows, and matching finds some rows unusable only when it meets
     them (:mod:`liushou.matching.late_quarantine`)."""
 
+    def create_empty(self, con: duckdb.DuckDBPyConnection, schema: str) -> None:
+        """The table with its declared columns and no rows, replacing any there."""
+        if self.columns is None:
+            raise ValueError(f"{self.name} keeps each file's columns: it has no declaration")
+        columns = ", ".join(f'"{c}" {t}' for c, t in self.columns.items())
+        con.execute(f"CREATE OR REPLACE TABLE {schema}.{self.name} ({columns})")
+
 
 class StageTableError(LiushouError):
     """A stage did not produce a table it declares, or produced it with other columns:

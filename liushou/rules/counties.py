@@ -16,7 +16,6 @@ a local Dask worker, or on a cluster's machine that sees the same folder.
 
 from __future__ import annotations
 
-import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -207,13 +206,7 @@ def evaluate_county(job: CountyJob) -> CountyResult:
     try:
         con.execute(f"CREATE SCHEMA {s}")
         for table in PARTITIONED + REPLICATED:
-            columns = TABLES[table].columns
-            assert columns is not None
-            con.execute(
-                f"CREATE TABLE {s}.{table} ("
-                + ", ".join(f'"{c}" {t}' for c, t in columns.items())
-                + ")"
-            )
+            TABLES[table].create_empty(con, s)
             source = (
                 folder / "in" / f"{table}.parquet"
                 if table in REPLICATED
@@ -251,8 +244,6 @@ def union(
         con, s, core_districts(config.core_district_exclude, config.municipal_core_districts)
     )
     for table, order in OUTPUTS.items():
-        columns = TABLES[table].columns
-        assert columns is not None
         files = [str(Path(r.folder) / f"{table}.parquet") for r in results]
         if files:
             listed = ", ".join(f"'{f}'" for f in files)
@@ -261,27 +252,5 @@ def union(
                 f"ORDER BY {order}"
             )
         else:
-            con.execute(
-                f"CREATE OR REPLACE TABLE {s}.{table} ("
-                + ", ".join(f'"{c}" {t}' for c, t in columns.items())
-                + ")"
-            )
+            TABLES[table].create_empty(con, s)
     return report(con, s)
-
-
-def evaluate_by_county(
-    con: duckdb.DuckDBPyConnection,
-    s: str,
-    quarter: Quarter,
-    previous_reference: date | None,
-    config: RulesConfig,
-    folder: Path,
-) -> EligibilityReport:
-    """The whole county path in this process, one county after another (what the flow
-    does with its task runner), the folder removed afterwards."""
-    try:
-        done = exchange(con, s, quarter, previous_reference, config, folder)
-        return union(con, s, [evaluate_county(job) for job in done.jobs], config)
-    finally:
-        if folder.exists():
-            shutil.rmtree(folder)

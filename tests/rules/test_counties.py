@@ -40,6 +40,20 @@ def hukou(name: str, birth: str, sex: str, hh: str, rel: str, village: str, **kw
     return PEOPLE.hukou(name, birth, sex, hh, rel, village, **kw)
 
 
+def child_in_a(name: str, birth: str, sex: str, hh: str, father: dict, mother: dict) -> dict:
+    """A child of household ``hh`` in county A whose record names both parents."""
+    return hukou(
+        name,
+        birth,
+        sex,
+        hh,
+        "子" if sex == "男" else "女",
+        A,
+        father_id_number=father["id_number"],
+        mother_id_number=mother["id_number"],
+    )
+
+
 def away(parent: dict, start: str = "2025-01-01") -> dict:
     return {"id_number": parent["id_number"], "work_division_code": "440305", "start_date": start}
 
@@ -50,48 +64,21 @@ def _area() -> dict[str, list[dict]]:
     # 1. father registered in county B, his children in county A, both parents away
     f1 = hukou("甲父", "1985-03-03", "男", "B1", "户主", B)
     m1 = hukou("甲母", "1987-04-04", "女", "A1", "户主", A)
-    c1 = hukou(
-        "甲儿",
-        "2015-05-05",
-        "男",
-        "A1",
-        "子",
-        A,
-        father_id_number=f1["id_number"],
-        mother_id_number=m1["id_number"],
-    )
+    c1 = child_in_a("甲儿", "2015-05-05", "男", "A1", f1, m1)
     rows["hukou"] += [f1, m1, c1]
     rows["work"] += [away(f1), away(m1)]
 
     # 2. father registered in county B and dead there; mother away
     f2 = hukou("乙父", "1984-01-01", "男", "B2", "户主", B, status="死亡", status_date="2025-05-01")
     m2 = hukou("乙母", "1986-02-02", "女", "A2", "户主", A)
-    c2 = hukou(
-        "乙女",
-        "2016-06-06",
-        "女",
-        "A2",
-        "女",
-        A,
-        father_id_number=f2["id_number"],
-        mother_id_number=m2["id_number"],
-    )
+    c2 = child_in_a("乙女", "2016-06-06", "女", "A2", f2, m2)
     rows["hukou"] += [f2, m2, c2]
     rows["work"] += [away(m2)]
 
     # 3. mother registered in county B, unable (an incapacity record); father away
     f3 = hukou("丙父", "1983-01-01", "男", "A3", "户主", A)
     m3 = hukou("丙母", "1985-01-01", "女", "B3", "户主", B)
-    c3 = hukou(
-        "丙儿",
-        "2014-03-03",
-        "男",
-        "A3",
-        "子",
-        A,
-        father_id_number=f3["id_number"],
-        mother_id_number=m3["id_number"],
-    )
+    c3 = child_in_a("丙儿", "2014-03-03", "男", "A3", f3, m3)
     rows["hukou"] += [f3, m3, c3]
     rows["work"] += [away(f3)]
     rows["incapacity"] += [
