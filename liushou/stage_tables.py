@@ -28,7 +28,7 @@ from liushou.sources.schema import (
     QUARANTINE,
     UNREAD_FILES,
 )
-from liushou.warehouse import PREVIOUS_REGISTER_COLUMNS
+from liushou.warehouse import PREVIOUS_REGISTER_COLUMNS, create_empty
 
 Stage = Literal["decisions", "sources", "matching", "rules", "diff", "check", "expectations"]
 
@@ -49,8 +49,7 @@ class StageTable:
         """The table with its declared columns and no rows, replacing any there."""
         if self.columns is None:
             raise ValueError(f"{self.name} keeps each file's columns: it has no declaration")
-        columns = ", ".join(f'"{c}" {t}' for c, t in self.columns.items())
-        con.execute(f"CREATE OR REPLACE TABLE {schema}.{self.name} ({columns})")
+        create_empty(con, schema, self.name, self.columns)
 
 
 class StageTableError(LiushouError):

@@ -18,7 +18,7 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -109,6 +109,18 @@ def connect(out: Path, memory_limit: str | None = None) -> duckdb.DuckDBPyConnec
     return con
 
 
+def create_empty(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, types: Mapping[str, str]
+) -> None:
+    """``schema.table`` with the given columns and no rows, replacing any there."""
+
+    def quoted(name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    columns = ", ".join(f"{quoted(c)} {t}" for c, t in types.items())
+    con.execute(f"CREATE OR REPLACE TABLE {quoted(schema)}.{quoted(table)} ({columns})")
+
+
 def stage_schema(quarter: Quarter, run_id: str | None = None) -> str:
     base = f"stage_{quarter.schema}"
     return f"{base}_{run_id}" if run_id else base
@@ -184,8 +196,7 @@ def stage_previous_register(
     con: duckdb.DuckDBPyConnection, stage: str, previous: Quarter | None
 ) -> None:
     """Copy the previous published register into the stage; empty when there is none."""
-    cols = ", ".join(f"{c} {t}" for c, t in PREVIOUS_REGISTER_COLUMNS.items())
-    con.execute(f"CREATE OR REPLACE TABLE {stage}.prev_register ({cols})")
+    create_empty(con, stage, "prev_register", PREVIOUS_REGISTER_COLUMNS)
     if previous is not None:
         names = ", ".join(PREVIOUS_REGISTER_COLUMNS)
         con.execute(

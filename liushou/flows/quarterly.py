@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -109,7 +109,7 @@ def _timed(ctx: RunContext, name: str, fn: Callable[[], T]) -> T:
 @task(name="plan-sources", cache_policy=NO_CACHE)
 def plan_sources(ctx: RunContext) -> LoadPlan:
     return plan_landing(
-        ctx.con, ctx.landing, ctx.quarter, ctx.stage, ctx.settings.sources, _parts_dir(ctx)
+        ctx.con, ctx.landing, ctx.quarter, ctx.stage, ctx.settings.sources, _scratch(ctx, "parts")
     )
 
 
@@ -126,8 +126,7 @@ def load_sources(ctx: RunContext, plan: LoadPlan, read: list[PartResult]) -> Loa
             quarter=exc.quarter,
         ) from exc
     finally:
-        if _parts_dir(ctx).exists():
-            shutil.rmtree(_parts_dir(ctx))
+        _drop_scratch(ctx, "parts")
     confirm_ids(ctx.con, ctx.stage)
     log = get_run_logger()
     for f in report.files:
@@ -152,8 +151,7 @@ def read_sources(ctx: RunContext) -> LoadReport:
         work = batches(plan.jobs, parallel_slots())
         read = [r for done in read_files_task.map(work).result() for r in done] if work else []
     except BaseException:
-        if _parts_dir(ctx).exists():
-            shutil.rmtree(_parts_dir(ctx))
+        _drop_scratch(ctx, "parts")
         raise
     report = load_sources(ctx, plan, read)
     ctx.timings["load"] = round(time.perf_counter() - start, 3)
@@ -252,8 +250,15 @@ def read_files_task(jobs: list[PartJob]) -> list[PartResult]:
     return read_in_process(jobs)
 
 
-def _parts_dir(ctx: RunContext) -> Path:
-    return ctx.out / f"{STAGING_PREFIX}parts-{ctx.run_id}"
+def _scratch(ctx: RunContext, kind: Literal["parts", "rules"]) -> Path:
+    """A run's working folder under ``OUT``, which workers elsewhere see too; an
+    interrupted run's is removed by the next (``recover_interrupted``)."""
+    return ctx.out / f"{STAGING_PREFIX}{kind}-{ctx.run_id}"
+
+
+def _drop_scratch(ctx: RunContext, kind: Literal["parts", "rules"]) -> None:
+    if _scratch(ctx, kind).exists():
+        shutil.rmtree(_scratch(ctx, kind))
 
 
 @task(name="resolve-persons", cache_policy=NO_CACHE)
@@ -299,10 +304,6 @@ def _ruled(ctx: RunContext, report: EligibilityReport) -> EligibilityReport:
     return report
 
 
-def _exchange_dir(ctx: RunContext) -> Path:
-    return ctx.out / f"{STAGING_PREFIX}rules-{ctx.run_id}"
-
-
 @task(name="exchange-counties", cache_policy=NO_CACHE)
 def exchange_counties(ctx: RunContext) -> rules_by_county.Exchange:
     done = rules_by_county.exchange(
@@ -311,7 +312,7 @@ def exchange_counties(ctx: RunContext) -> rules_by_county.Exchange:
         ctx.quarter,
         _previous_reference(ctx),
         ctx.settings.rules,
-        _exchange_dir(ctx),
+        _scratch(ctx, "rules"),
     )
     get_run_logger().info(
         "%s counties; crossing county lines: %s household persons, %s work spells",
@@ -347,8 +348,7 @@ def apply_rules_by_county(ctx: RunContext) -> EligibilityReport:
         evaluated = time.perf_counter()
         report = union_counties(ctx, results)
     finally:
-        if _exchange_dir(ctx).exists():
-            shutil.rmtree(_exchange_dir(ctx))
+        _drop_scratch(ctx, "rules")
     end = time.perf_counter()
     ctx.timings.update(
         {

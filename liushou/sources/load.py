@@ -47,6 +47,7 @@ from liushou.sources.schema import (
     UNREAD_FILES,
 )
 from liushou.sources.text import tidy
+from liushou.warehouse import create_empty
 
 DIVISIONS_STEM = "divisions"
 
@@ -343,7 +344,7 @@ def _write(
     filters on the way, where the copy is made anyway.
     """
     if frame.empty:
-        _create_empty(con, schema, table, types)
+        create_empty(con, schema, table, types)
         return
     view = f"_liushou_load_{table}"
     con.register(view, pa.Table.from_pandas(frame, preserve_index=False))
@@ -369,7 +370,7 @@ def _stack(
     """``CREATE OR REPLACE TABLE`` from Arrow parts, stacked in the order given (file,
     sheet, row)."""
     if not parts:
-        _create_empty(con, schema, table, types)
+        create_empty(con, schema, table, types)
         return
     select = ", ".join(ident(c) for c in types)  # the parts are typed already
     stacked = pa.concat_tables(
@@ -385,10 +386,3 @@ def _stack(
         )
     finally:
         con.unregister(view)
-
-
-def _create_empty(
-    con: duckdb.DuckDBPyConnection, schema: str, table: str, types: Mapping[str, str]
-) -> None:
-    columns = ", ".join(f"{ident(c)} {t}" for c, t in types.items())
-    con.execute(f"CREATE OR REPLACE TABLE {ident(schema)}.{ident(table)} ({columns})")
