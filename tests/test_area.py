@@ -63,6 +63,26 @@ def test_household_numbers_repeat_across_counties_and_id_numbers_do_not(area) ->
     assert shared_ids == (0,)
 
 
+def test_some_parents_are_registered_in_another_county_of_the_area(area) -> None:
+    """Planted by the generator (``register_away``): the verdict of such a child needs
+    rows of two counties, which is what the rules' county exchange carries."""
+    truth, _, out = area
+    schema = "q" + truth.quarters[0].lower()
+    with duckdb.connect(str(out / "warehouse.duckdb"), read_only=True) as con:
+        crossed = con.execute(
+            f"""
+            SELECT count(DISTINCT cp.parent_id)
+            FROM {schema}.child_parents cp
+            JOIN {schema}.persons c ON c.person_id = cp.child_id
+            JOIN {schema}.persons p ON p.person_id = cp.parent_id
+            WHERE p.county_code <> c.county_code
+              AND p.county_code IN (SELECT UNNEST(?::VARCHAR[]))
+        """,
+            [list(AREA_COUNTIES[:COUNTIES])],
+        ).fetchone()
+    assert crossed is not None and crossed[0] >= 10
+
+
 def test_register_is_the_law_child_for_child(area) -> None:
     truth, _, out = area
     for quarter in truth.quarters:

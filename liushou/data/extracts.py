@@ -106,7 +106,35 @@ def hukou_files(w: World, qi: int) -> list[FileOut]:
         if i == 2:
             out.blank_line_after = min(5, len(sheet.rows) - 1)
         files.append(finish(out))
+    if w.registered_away:
+        files.append(_registered_away_file(w, qi))
     return files
+
+
+def _registered_away_file(w: World, qi: int) -> FileOut:
+    """Parents of this county's children registered in another county of the area: rows
+    of that county's household extract (the contract's 'parents registered elsewhere'),
+    written while a child of theirs is in this county's extract."""
+    ref = w.R[qi]
+    adult_on = years_before(ref, 18)
+    with_child = {
+        id(parent)
+        for c in w.persons
+        if c.household is not None and adult_on < c.birth <= ref
+        for parent in (c.father, c.mother)
+        if parent is not None
+    }
+    sheet = Sheet("外县登记父母", headers("hukou"))
+    for parent, hh in w.registered_away:
+        if id(parent) not in with_child:
+            continue
+        sheet.rows.append(
+            _hukou_row(
+                parent, hh, qi, ref, STYLES[0], sex_digits=False, remark=False, relation="户主"
+            )
+        )
+    out = FileOut(f"{w.quarters[qi]}/hukou_registered_away.csv", "hukou", "csv", [sheet], "utf-8")
+    return finish(out)
 
 
 def _hukou_row(
@@ -118,6 +146,7 @@ def _hukou_row(
     *,
     sex_digits: bool,
     remark: bool,
+    relation: str | None = None,
 ) -> Row:
     status, when = p.status_on(ref)
     st = pick_style(style, p.fmt)
@@ -130,7 +159,7 @@ def _hukou_row(
         "sex": ("1" if p.sex == "男" else "2") if sex_digits else p.sex,
         "birth_date": p.birth_written or date_text(p.birth, st),
         "household_id": hh.hid,
-        "relation_to_head": p.relation,
+        "relation_to_head": relation or p.relation,
         "division_code": hh.village.code,
         "division_name": hh.address if p.fmt % 10 < 7 else "",
         "hukou_type": p.hukou_type,

@@ -34,8 +34,16 @@ from liushou.data.extracts import (
     work_file,
     xueji_file,
 )
-from liushou.data.model import Person
-from liushou.data.places import AREA_COUNTIES, classify_work_place
+from liushou.data.model import Household, Person
+from liushou.data.places import (
+    AREA_COUNTIES,
+    AREA_TOWNSHIPS,
+    HANJIANG_TOWNSHIPS,
+    KNOWN_COUNTIES,
+    Township,
+    Village,
+    classify_work_place,
+)
 from liushou.data.planted import PlantedCase, Planter
 from liushou.data.render import FileOut, Row, csv_bytes, write
 from liushou.data.truth import Case, Truth
@@ -59,6 +67,9 @@ class DemoSpec:
     counties: int = 1
     """More than one: an area of that many counties (``places.AREA_COUNTIES``), the
     households shared among them; planted cases live in the demo county only."""
+    area: tuple[str, ...] = ()
+    """Set by ``generate_area`` on each county's spec: the area's counties, so that some
+    parents absent from one county's households are registered in another of them."""
 
 
 Verdicts = dict[int, dict[int, law.Verdict]]
@@ -111,7 +122,14 @@ def generate_area(landing: Path, spec: DemoSpec) -> Truth:
     shares = [spec.households // spec.counties] * spec.counties
     shares[0] += spec.households - sum(shares)
     jobs = [
-        replace(spec, county_code=code, seed=spec.seed + i, households=n, counties=1)
+        replace(
+            spec,
+            county_code=code,
+            seed=spec.seed + i,
+            households=n,
+            counties=1,
+            area=AREA_COUNTIES[: spec.counties],
+        )
         for i, (code, n) in enumerate(zip(AREA_COUNTIES, shares, strict=False))
     ]
     landing.mkdir(parents=True, exist_ok=True)
@@ -203,6 +221,7 @@ def build(spec: DemoSpec, id_lane: tuple[int, int] = (0, 1)) -> Demo:
         world.person_noise(p)
     excel_mangled_ids(world)
     mangled_with_witness(world)
+    register_away(world, spec)
     demo = Demo(spec, world, planter)
     demo.children = [
         p
@@ -221,6 +240,54 @@ def build(spec: DemoSpec, id_lane: tuple[int, int] = (0, 1)) -> Demo:
         demo.files.append(incapacity_file(world, qi))
     demo.files.append(divisions_file(world))
     return demo
+
+
+AWAY_IN_AREA_SHARE = 0.4
+"""Share of the parents absent from a county's households (and alive, with a clean number)
+who are registered in another county of the area, where its household extract holds them."""
+
+
+def register_away(w: World, spec: DemoSpec) -> None:
+    """Give some absent parents a household row in another county of the area: the case
+    that makes a child's verdict need rows of two counties. Their own random stream, so
+    that the rest of the county is what it was without them."""
+    others = [c for c in spec.area if c != spec.county_code]
+    if not others:
+        return
+    rng = random.Random(f"{spec.seed}-away")
+    lane = w.id_lane[0]
+    seen: set[int] = set()
+    counters: dict[str, int] = {}
+    for child in w.persons:
+        if child.household is None:
+            continue
+        for parent in (child.father, child.mother):
+            if (
+                parent is None
+                or parent.household is not None
+                or id(parent) in seen
+                or parent.events
+                or parent.id_noise
+            ):
+                continue
+            seen.add(id(parent))
+            if rng.random() >= AWAY_IN_AREA_SHARE:
+                continue
+            county = rng.choice(others)
+            layout = HANJIANG_TOWNSHIPS if county == "350303" else AREA_TOWNSHIPS
+            part, township_name, kind = rng.choice(layout)
+            township = Township(county + part, township_name, kind)
+            village = Village(township.code + "001", "", "居委会", "111", township)
+            n = counters.get(township.code, 0) + 1
+            counters[township.code] = n
+            province_prefecture, county_name = KNOWN_COUNTIES[county]
+            hh = Household(
+                f"{part}9{lane:02d}{n:05d}",
+                village,
+                f"{province_prefecture}{county_name}{township_name}{n % 180 + 1}号",
+                [parent],
+            )
+            w.registered_away.append((parent, hh))
 
 
 def excel_mangled_ids(w: World) -> None:

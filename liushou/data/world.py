@@ -137,6 +137,9 @@ class World:
     id_lane: tuple[int, int] = (0, 1)
     """(this county's lane, lanes): counties of one area generated apart draw sequence
     numbers from disjoint lanes, so two of their people never share an ID number."""
+    registered_away: list[tuple[Person, Household]] = field(default_factory=list)
+    """Parents absent from this county's households who are registered in another county
+    of the area, each with that household (a one-person household of the other county)."""
     _used_ids: set[str] = field(default_factory=set)
     _hid_counter: dict[str, int] = field(default_factory=dict)
     _roll_seq: int = 0
