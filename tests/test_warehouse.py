@@ -103,5 +103,9 @@ def test_a_memory_limit_caps_the_warehouse_and_a_malformed_one_is_refused(tmp_pa
     assert limit(warehouse.connect(tmp_path / "capped", "1GB")) == "953.6 MiB"
     assert limit(warehouse.connect(tmp_path / "default")) != "953.6 MiB"
     assert RunnerConfig(memory_limit="3GB").memory_limit == "3GB"
+    half = limit(
+        warehouse.connect(tmp_path / "half", RunnerConfig(memory_limit="50%").memory_limit)
+    )
+    assert half.endswith("iB") and half != limit(warehouse.connect(tmp_path / "default2"))
     with pytest.raises(ValidationError):
         RunnerConfig(memory_limit="3GB'; DROP SCHEMA main")

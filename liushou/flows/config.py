@@ -38,9 +38,10 @@ class RunnerConfig(BaseModel):
     the union included): the counties pay off where they run on machines of their own."""
 
     memory_limit: str | None = Field(
-        default=None, pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$"
+        default=None, pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB|%)$"
     )
-    """The memory the run's DuckDB may hold (``"3GB"``); beyond it DuckDB spills to a
+    """The memory the run's DuckDB may hold (``"3GB"``, or ``"40%"`` of the machine's
+    memory); beyond it DuckDB spills to a
     temporary folder beside the warehouse. None: DuckDB's own default, 80 % of the
     machine's memory, which a prefecture's run fills because it can, not because it
     must."""
