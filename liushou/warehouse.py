@@ -99,11 +99,17 @@ def locked(out: Path, wait_seconds: float = 0.0, poll_seconds: float = 0.5) -> I
 
 def connect(out: Path, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     """The warehouse, its global tables made; ``memory_limit`` (``"3GB"``) caps what
-    DuckDB holds before it spills to ``warehouse.duckdb.tmp`` beside the file."""
+    DuckDB holds before it spills to ``warehouse.duckdb.tmp`` beside the file.
+
+    The allocator's background threads hand freed memory back to the system within
+    seconds: without them a query's freed gigabyte stays in the process while pandas
+    and GX take theirs beside it (the 1M links frame: 1.8 GB resident after the query
+    without them, 0.7 GB three seconds later with them)."""
     out.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(
-        str(out / WAREHOUSE_FILE), config={"memory_limit": memory_limit} if memory_limit else {}
-    )
+    config: dict[str, str | bool | int | float | list[str]] = {"allocator_background_threads": True}
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    con = duckdb.connect(str(out / WAREHOUSE_FILE), config=config)
     for name, columns in GLOBAL_TABLES.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS main.{name} ({columns})")
     return con

@@ -103,6 +103,11 @@ def test_a_memory_limit_caps_the_warehouse_and_a_malformed_one_is_refused(tmp_pa
     assert limit(warehouse.connect(tmp_path / "capped", "1GB")) == "953.6 MiB"
     assert limit(warehouse.connect(tmp_path / "default")) != "953.6 MiB"
     assert RunnerConfig(memory_limit="3GB").memory_limit == "3GB"
+    background = warehouse.connect(tmp_path / "background")
+    assert background.sql("SELECT current_setting('allocator_background_threads')").fetchall() == [
+        (True,)
+    ]
+    background.close()
     half = limit(
         warehouse.connect(tmp_path / "half", RunnerConfig(memory_limit="50%").memory_limit)
     )
