@@ -279,6 +279,17 @@ def _failure(exc: BaseException, log_dir: Path) -> int:
         where = f" (details in {path})"
     except OSError:
         pass
+    import duckdb
+
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        reached = str(exc).splitlines()[0]
+        errors.print(
+            f"[red]out of memory:[/red] the warehouse reached its memory limit "
+            f"({escape(reached)}); nothing was published. Raise runner.memory_limit in the "
+            f"config, or leave it unset (DuckDB then takes up to 80 % of the machine)"
+            f"{escape(where)}"
+        )
+        return EXIT_FAILURE
     errors.print(f"[red]failed:[/red] {type(exc).__name__}: {escape(str(exc))}{escape(where)}")
     return EXIT_FAILURE
 

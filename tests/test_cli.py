@@ -108,6 +108,20 @@ def test_bad_config_is_exit_2_naming_the_field(prefect_server, landing, tmp_path
     assert code == 2 and "rules.scope" in err
 
 
+def test_a_memory_limit_too_small_says_so_and_publishes_nothing(
+    prefect_server, landing, tmp_path, capsys
+):
+    config = tmp_path / "settings.yaml"
+    config.write_text("runner:\n  memory_limit: 8MB\n", encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["run", "--landing", str(landing), "--quarter", "2026Q2", "--out", str(out)]
+    code = main([*args, "--config", str(config)])
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 3
+    assert "out of memory" in err and "runner.memory_limit" in err
+    assert not (out / "2026Q2").exists()
+
+
 def test_second_run_on_the_same_out_refuses(prefect_server, landing, tmp_path, capsys):
     out = tmp_path / "out"
     out.mkdir()
