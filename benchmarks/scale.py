@@ -13,8 +13,9 @@ household numbers, its schools, pupils schooled in other counties); then
 for each ``--workers`` value the first quarter is reconciled into a fresh output folder
 in a subprocess (``run_reconciliation``, as ``liushou run --workers N`` does), so that
 each figure belongs to one run. Printed per run: the stage timings the flow records,
-the wall time, the peak resident memory of the run's own process and of the largest
-Dask worker, and at the end the ratio of the largest size to the smallest per stage.
+the wall time, the peak resident memory ("MB" are MiB, as the kernel counts) of the
+run's own process and of the largest Dask worker, and at the end the ratio of the
+largest size to the smallest per stage.
 The machine is printed first: the figures are only comparable on one machine.
 """
 
@@ -183,7 +184,7 @@ def stage_steps(results: list[dict[str, object]]) -> str:
     when they run by county), to see which one grows faster than the children."""
     lines = []
     for stage in ("matching", "rules"):
-        lines.append(f"{stage} steps (s):")
+        found = []
         for r in results:
             timings: dict[str, float] = r["timings"]  # type: ignore[assignment]
             steps = [
@@ -193,7 +194,9 @@ def stage_steps(results: list[dict[str, object]]) -> str:
             ]
             if steps:
                 line = f"  {r['children']:,} children, workers={r['workers']}: "
-                lines.append(line + ", ".join(steps))
+                found.append(line + ", ".join(steps))
+        if found:
+            lines += [f"{stage} steps (s):", *found]
     return "\n".join(lines)
 
 
@@ -235,7 +238,10 @@ def main() -> None:
                 f"run {float(result['self_mb']):,.0f} MB"  # type: ignore[arg-type]
             )
             print(line, flush=True)
-    report += ["", table(results), "", ratios(results), "", stage_steps(results)]
+    report += ["", table(results)]
+    report += [
+        part for block in (ratios(results), stage_steps(results)) if block for part in ("", block)
+    ]
     text = "\n".join(report)
     print("\n" + "\n".join(report[2:]))
     if args.output:
