@@ -182,7 +182,7 @@ def visit_list(out: Path, quarter: str, township: str) -> dict[str, pd.DataFrame
     files = sorted(folder.glob(f"{township}_*.xlsx")) if folder.is_dir() else []
     if not files:
         return {}
-    sheets = pd.read_excel(files[0], sheet_name=None, dtype=str)
+    sheets = pd.read_excel(files[0], sheet_name=None, dtype=str, engine="openpyxl")
     shown = {}
     for name, sheet in sheets.items():
         if str(name).startswith("_"):
