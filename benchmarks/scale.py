@@ -13,7 +13,8 @@ household numbers, its schools, pupils schooled in other counties); then
 for each ``--workers`` value the first quarter is reconciled into a fresh output folder
 in a subprocess (``run_reconciliation``, as ``liushou run --workers N`` does), so that
 each figure belongs to one run. Printed per run: the stage timings the flow records,
-the wall time, the peak resident memory ("MB" are MiB, as the kernel counts) of the
+the wall time and what of it no stage accounts for ("other": Prefect's temporary server,
+the flow's start and end), the peak resident memory ("MB" are MiB, as the kernel counts) of the
 run's own process and of the largest Dask worker, and at the end the ratio of the
 largest size to the smallest per stage.
 The machine is printed first: the figures are only comparable on one machine.
@@ -140,7 +141,7 @@ def source_rows(landing: Path, quarter: str) -> int:
 
 def table(results: list[dict[str, object]]) -> str:
     head = ["children", "workers", "source rows", "register", "wall s", "run MB", "worker MB"]
-    lines = [" | ".join([*head, *(f"{s} s" for s in STAGES)])]
+    lines = [" | ".join([*head, *(f"{s} s" for s in STAGES), "other s"])]
     for r in results:
         timings: dict[str, float] = r["timings"]  # type: ignore[assignment]
         cells = [
@@ -153,6 +154,8 @@ def table(results: list[dict[str, object]]) -> str:
             f"{r['children_mb']:,.0f}" if r["workers"] else "-",
         ]
         cells += [f"{timings.get(s, 0.0):.1f}" for s in STAGES]
+        staged = sum(timings.get(s, 0.0) for s in STAGES)
+        cells.append(f"{float(r['wall']) - staged:.1f}")  # type: ignore[arg-type]
         lines.append(" | ".join(cells))
     return "\n".join(lines)
 
