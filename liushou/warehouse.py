@@ -115,16 +115,18 @@ def connect(out: Path, memory_limit: str | None = None) -> duckdb.DuckDBPyConnec
     return con
 
 
+def ident(name: str) -> str:
+    """A name as a quoted SQL identifier: files' headers and Chinese column names may
+    hold anything, quotes included."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def create_empty(
     con: duckdb.DuckDBPyConnection, schema: str, table: str, types: Mapping[str, str]
 ) -> None:
     """``schema.table`` with the given columns and no rows, replacing any there."""
-
-    def quoted(name: str) -> str:
-        return '"' + name.replace('"', '""') + '"'
-
-    columns = ", ".join(f"{quoted(c)} {t}" for c, t in types.items())
-    con.execute(f"CREATE OR REPLACE TABLE {quoted(schema)}.{quoted(table)} ({columns})")
+    columns = ", ".join(f"{ident(c)} {t}" for c, t in types.items())
+    con.execute(f"CREATE OR REPLACE TABLE {ident(schema)}.{ident(table)} ({columns})")
 
 
 def stage_schema(quarter: Quarter, run_id: str | None = None) -> str:

@@ -194,7 +194,7 @@ class Gate:
         # the examples are the first failing rows: the same ones on every run
         where = suite.where
         if where and set(where) <= set(frame.columns) and not in_order(frame, where):
-            frame = frame.sort_values(list(suite.where), kind="stable", ignore_index=True)
+            frame = frame.sort_values(list(where), kind="stable", ignore_index=True)
         report.rows_validated += len(frame)
         gx_suite = self.context.suites.add(gx.ExpectationSuite(name=suite.gx_name))
         for _, _, expectation in wanted:

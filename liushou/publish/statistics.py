@@ -31,6 +31,7 @@ from liushou.vocabulary import (
     EXIT_REASON_NAMES,
     EXIT_REASONS,
 )
+from liushou.warehouse import ident
 
 CHARTS_SHEET = "图表"
 TOWNSHIPS_SHEET = "乡镇汇总"
@@ -106,10 +107,6 @@ def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str
     return {name for (name,) in rows}
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _facts(schema: str, reference: date, reached: bool) -> str:
     """One row per register child with the age band on ``reference``.
 
@@ -125,7 +122,7 @@ def _facts(schema: str, reference: date, reached: bool) -> str:
         FROM (
             SELECT *, CASE WHEN birth_date IS NOT NULL THEN
                 full_years(birth_date, DATE '{reference.isoformat()}', {reached}) END AS age
-            FROM {_quote(schema)}.register
+            FROM {ident(schema)}.register
         )"""
 
 
@@ -133,7 +130,7 @@ def _exits(con: duckdb.DuckDBPyConnection, schema: str) -> str:
     """The quarter's exits, or no rows when the quarter has no exits table."""
     if not {"township_code", "reason"} <= _columns(con, schema, "exits"):
         return "SELECT NULL::VARCHAR AS township_code, NULL::VARCHAR AS reason WHERE false"
-    return f"SELECT township_code, reason FROM {_quote(schema)}.exits"
+    return f"SELECT township_code, reason FROM {ident(schema)}.exits"
 
 
 def _guardian_gaps(con: duckdb.DuckDBPyConnection, schema: str) -> str:
@@ -144,34 +141,34 @@ def _guardian_gaps(con: duckdb.DuckDBPyConnection, schema: str) -> str:
         return "SELECT NULL::VARCHAR AS township_code WHERE false"
     code = "township_code" if "township_code" in columns else "NULL::VARCHAR"
     return (
-        f"SELECT {code} AS township_code FROM {_quote(schema)}.conflicts "
+        f"SELECT {code} AS township_code FROM {ident(schema)}.conflicts "
         "WHERE kind = 'guardian_missing'"
     )
 
 
 def _register_measures() -> list[str]:
     """Counts over :func:`_facts` rows, each aliased by its Chinese header."""
-    measures = [f"count(*) AS {_quote(REGISTER_ROWS)}"]
+    measures = [f"count(*) AS {ident(REGISTER_ROWS)}"]
     measures += [
-        f"count(*) FILTER (WHERE category = '{c}') AS {_quote(CATEGORY_NAMES[c])}"
+        f"count(*) FILTER (WHERE category = '{c}') AS {ident(CATEGORY_NAMES[c])}"
         for c in CATEGORIES
     ]
-    measures += [f"count(*) FILTER (WHERE sex = '{s}') AS {_quote(s)}" for s in SEXES]
+    measures += [f"count(*) FILTER (WHERE sex = '{s}') AS {ident(s)}" for s in SEXES]
     known = ", ".join(f"'{s}'" for s in SEXES)
     measures.append(
-        f"count(*) FILTER (WHERE sex IS NULL OR sex NOT IN ({known})) AS {_quote(SEX_UNKNOWN)}"
+        f"count(*) FILTER (WHERE sex IS NULL OR sex NOT IN ({known})) AS {ident(SEX_UNKNOWN)}"
     )
-    measures += [f"count(*) FILTER (WHERE band = '{b}') AS {_quote(b)}" for b in BAND_COLUMNS]
-    measures.append(f"count(*) FILTER (WHERE status = 'new') AS {_quote(NEW)}")
+    measures += [f"count(*) FILTER (WHERE band = '{b}') AS {ident(b)}" for b in BAND_COLUMNS]
+    measures.append(f"count(*) FILTER (WHERE status = 'new') AS {ident(NEW)}")
     return measures
 
 
 def _exit_measures() -> list[str]:
     measures = [
-        f"count(*) FILTER (WHERE reason = '{r}') AS {_quote(header)}"
+        f"count(*) FILTER (WHERE reason = '{r}') AS {ident(header)}"
         for r, header in EXIT_COLUMNS.items()
     ]
-    measures.append(f"count(*) AS {_quote(EXITS_TOTAL)}")
+    measures.append(f"count(*) AS {ident(EXITS_TOTAL)}")
     return measures
 
 
@@ -188,7 +185,7 @@ def _townships(
     named = [(q.schema, rank) for rank, q in enumerate(earlier)] + [(schema, len(earlier))]
     names = (
         " UNION ALL ".join(
-            f"SELECT township_code, township_name, {rank} AS rank FROM {_quote(s)}.register"
+            f"SELECT township_code, township_name, {rank} AS rank FROM {ident(s)}.register"
             for s, rank in named
             if "township_name" in _columns(con, s, "register")
         )
@@ -196,9 +193,9 @@ def _townships(
     )
     register_columns = [REGISTER_ROWS, *CATEGORY_COLUMNS, *SEX_COLUMNS, *BAND_COLUMNS, NEW]
     exit_columns = [*EXIT_COLUMNS.values(), EXITS_TOTAL]
-    selected = [f"coalesce(r.{_quote(c)}, 0) AS {_quote(c)}" for c in register_columns]
-    selected += [f"coalesce(e.{_quote(c)}, 0) AS {_quote(c)}" for c in exit_columns]
-    selected.append(f"coalesce(g.gaps, 0) AS {_quote(GUARDIAN_GAPS)}")
+    selected = [f"coalesce(r.{ident(c)}, 0) AS {ident(c)}" for c in register_columns]
+    selected += [f"coalesce(e.{ident(c)}, 0) AS {ident(c)}" for c in exit_columns]
+    selected.append(f"coalesce(g.gaps, 0) AS {ident(GUARDIAN_GAPS)}")
     frame = con.sql(f"""
         WITH facts AS ({_facts(schema, quarter.reference_date, reached)}),
         r AS (SELECT township_code, {", ".join(_register_measures())} FROM facts GROUP BY 1),
@@ -215,9 +212,9 @@ def _townships(
             GROUP BY township_code, rank
             QUALIFY rank = max(rank) OVER (PARTITION BY township_code)
         )
-        SELECT t.township_code AS {_quote(CODE)},
+        SELECT t.township_code AS {ident(CODE)},
                CASE WHEN t.township_code IS NULL THEN '{UNKNOWN_TOWNSHIP}'
-                    ELSE n.township_name END AS {_quote(NAME)},
+                    ELSE n.township_name END AS {ident(NAME)},
                {", ".join(selected)}
         FROM t
         LEFT JOIN r ON r.township_code IS NOT DISTINCT FROM t.township_code
@@ -247,14 +244,14 @@ def _quarters(
     ]
     rows = " UNION ALL ".join(
         f"""
-        SELECT '{q}' AS {_quote(QUARTER)}, DATE '{q.reference_date.isoformat()}'
-                   AS {_quote(REFERENCE)}, {", ".join(_quote(c) for c in order)}
+        SELECT '{q}' AS {ident(QUARTER)}, DATE '{q.reference_date.isoformat()}'
+                   AS {ident(REFERENCE)}, {", ".join(ident(c) for c in order)}
         FROM (SELECT {", ".join(_register_measures())}
               FROM ({_facts(s, q.reference_date, reached)}))
         CROSS JOIN (SELECT {", ".join(_exit_measures())} FROM ({_exits(con, s)}))"""
         for q, s in quarters
     )
-    frame = con.sql(f"SELECT * FROM ({rows}) ORDER BY {_quote(REFERENCE)}").df()
+    frame = con.sql(f"SELECT * FROM ({rows}) ORDER BY {ident(REFERENCE)}").df()
     frame[REFERENCE] = frame[REFERENCE].dt.date
     frame[order] = frame[order].astype("int64")
     return frame
@@ -265,12 +262,12 @@ def _age_sex(
 ) -> pd.DataFrame:
     """Age band × sex of this quarter's register, with totals both ways."""
     known = ", ".join(f"'{s}'" for s in SEXES)
-    sexes = [f"count(*) FILTER (WHERE sex = '{s}') AS {_quote(s)}" for s in SEXES]
+    sexes = [f"count(*) FILTER (WHERE sex = '{s}') AS {ident(s)}" for s in SEXES]
     sexes.append(
-        f"count(*) FILTER (WHERE sex IS NULL OR sex NOT IN ({known})) AS {_quote(SEX_UNKNOWN)}"
+        f"count(*) FILTER (WHERE sex IS NULL OR sex NOT IN ({known})) AS {ident(SEX_UNKNOWN)}"
     )
     counts = con.sql(f"""
-        SELECT band AS {_quote(BAND)}, {", ".join(sexes)}
+        SELECT band AS {ident(BAND)}, {", ".join(sexes)}
         FROM ({_facts(schema, reference, reached)}) GROUP BY band
     """).df()
     frame = (

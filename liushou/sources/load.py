@@ -34,7 +34,6 @@ from liushou.sources.parts import (
     FileReport,
     PartJob,
     PartResult,
-    ident,
     raw_columns,
     read_part,
 )
@@ -47,7 +46,7 @@ from liushou.sources.schema import (
     UNREAD_FILES,
 )
 from liushou.sources.text import tidy
-from liushou.warehouse import create_empty
+from liushou.warehouse import create_empty, ident
 
 DIVISIONS_STEM = "divisions"
 

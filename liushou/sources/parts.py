@@ -21,6 +21,7 @@ from liushou.sources.canonical import normalise_rows
 from liushou.sources.contract import SPECS, System
 from liushou.sources.readers import PROVENANCE_COLUMNS, read_file
 from liushou.sources.schema import CANONICAL, QUARANTINE
+from liushou.warehouse import ident
 
 QUARANTINED = "_quarantined"
 """The canonical parts keep every row, flagged; the stage keeps the unflagged ones."""
@@ -145,7 +146,3 @@ def _write(
 def raw_columns(system: System) -> dict[str, str]:
     names = (*PROVENANCE_COLUMNS, *(c.name for c in SPECS[system].columns))
     return dict.fromkeys(names, "VARCHAR")
-
-
-def ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
